@@ -1,0 +1,1 @@
+"""Sagaline saga coordinator."""
