@@ -134,8 +134,8 @@ class _Walker:
             yield self.change(
                 Level.MINOR, path, f"default changed from {_show(old_default)} to {_show(new_default)}"
             )
-        yield from self._constraints(old, new, path)
 
+        # A retyped field is reported once as such, not also as every constraint that differs.
         old_alts, new_alts = _alternatives(old), _alternatives(new)
         if old_alts is None and new_alts is None:
             yield from self._diff_single(old, new, path)
@@ -144,6 +144,7 @@ class _Walker:
         if pairs is None:
             yield self._retyped(old, new, path)
             return
+        yield from self._constraints(old, new, path)
         for old_alt, new_alt in pairs:
             yield from self.diff(old_alt, new_alt, path)
 
@@ -151,6 +152,7 @@ class _Walker:
         if old.get("type") != new.get("type") or (_values(old) is None) != (_values(new) is None):
             yield self._retyped(old, new, path)
             return
+        yield from self._constraints(old, new, path)
         yield from self._enum(old, new, path)
         yield from self._properties(old, new, path)
         for key, suffix in (("items", "[]"), ("additionalProperties", "{}")):
