@@ -7,6 +7,7 @@ from sagaline.contracts.retry import RetryPolicy
 from sagaline.contracts.signing import KeyRing, SignatureError
 from sagaline.contracts.template import Operation, Template
 from sagaline.contracts.topics import DLQ, commands_topic, events_topic
+from sagaline.contracts.versioning import accepts
 
 __all__ = [
     "DLQ",
@@ -23,6 +24,7 @@ __all__ = [
     "SignatureError",
     "SuccessReply",
     "Template",
+    "accepts",
     "commands_topic",
     "events_topic",
     "message_class",

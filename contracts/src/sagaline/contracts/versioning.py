@@ -57,7 +57,6 @@ class TemplateCheck:
     current_version: str | None
     changes: tuple[Change, ...] = ()
     problems: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -85,17 +84,16 @@ class TemplateCheck:
 
 def check_template(name: str, recorded: SchemaDoc | None, current: SchemaDoc | None) -> TemplateCheck:
     """Compare the recorded schema document of template ``name`` with the current one."""
-    if recorded is None and current is None:
-        raise ValueError(f"nothing to check for template {name!r}")
+    if recorded is None:
+        if current is None:
+            raise ValueError(f"nothing to check for template {name!r}")
+        return TemplateCheck(name, None, current["version"])
     if current is None:
-        assert recorded is not None
         problem = (
             f"{name}: template removed but schemas for {name}@{recorded['version']} are recorded; "
             "removing a template breaks its consumers (delete its schema file if that is intended)"
         )
         return TemplateCheck(name, recorded["version"], None, problems=(problem,))
-    if recorded is None:
-        return TemplateCheck(name, None, current["version"])
 
     old_version, new_version = recorded["version"], current["version"]
     changes = tuple(diff_messages(recorded["messages"], current["messages"]))
