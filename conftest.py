@@ -60,9 +60,10 @@ def _containers() -> Iterator[Infra]:  # pragma: no cover - needs a Docker engin
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
     """Endpoints of the real Kafka, Redis and Jaeger; fails the test when one is not reachable."""
-    if os.environ.get("SAGALINE_INFRA") == "testcontainers":
-        yield from _containers()
-        return
+    yield from (_containers() if os.environ.get("SAGALINE_INFRA") == "testcontainers" else _checked_native())
+
+
+def _checked_native() -> Iterator[Infra]:
     found = _native()
     checks = {
         "kafka": found.kafka_bootstrap.split(",")[0],

@@ -13,24 +13,24 @@ import sys
 import urllib.request
 
 
-async def _kafka(timeout: float) -> str:
+async def _kafka(limit: float) -> str:
     from aiokafka.admin import AIOKafkaAdminClient
 
     bootstrap = os.environ.get("SAGALINE_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(limit * 1000))
     try:
-        await asyncio.wait_for(admin.start(), timeout)
-        cluster = await asyncio.wait_for(admin.describe_cluster(), timeout)
+        await asyncio.wait_for(admin.start(), limit)
+        cluster = await asyncio.wait_for(admin.describe_cluster(), limit)
         return f"cluster {cluster['cluster_id']} with {len(cluster['brokers'])} broker(s)"
     finally:
         await admin.close()
 
 
-async def _redis(timeout: float) -> str:
+async def _redis(limit: float) -> str:
     import redis.asyncio as aioredis
 
     client = aioredis.from_url(
-        os.environ.get("SAGALINE_REDIS_URL", "redis://127.0.0.1:6379/0"), socket_timeout=timeout
+        os.environ.get("SAGALINE_REDIS_URL", "redis://127.0.0.1:6379/0"), socket_timeout=limit
     )
     try:
         await client.ping()

@@ -15,6 +15,7 @@ import uuid
 
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -28,6 +29,12 @@ JAEGER = os.environ.get("SAGALINE_JAEGER_QUERY", "http://127.0.0.1:16686")
 
 async def kafka_round_trip(run_id: str) -> str:
     topic = f"sagaline.smoke.{run_id}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()
     producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, acks="all")
     await producer.start()
     try:
@@ -35,7 +42,10 @@ async def kafka_round_trip(run_id: str) -> str:
     finally:
         await producer.stop()
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=KAFKA, group_id=f"smoke-{run_id}", auto_offset_reset="earliest",
+        topic,
+        bootstrap_servers=KAFKA,
+        group_id=f"smoke-{run_id}",
+        auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
     await consumer.start()

@@ -110,7 +110,7 @@ install_jaeger() {
   need_tool go "install the Go toolchain to build Jaeger $JAEGER_VERSION"
   say "building Jaeger $JAEGER_VERSION with Go into $JAEGER_BIN (a few minutes on a cold cache)"
   mkdir -p "$(dirname "$JAEGER_BIN")"
-  (cd "$HERE/jaeger" && go build -trimpath -o "$JAEGER_BIN.tmp" github.com/jaegertracing/jaeger/cmd/jaeger) \
+  (cd "$HERE/jaeger" && go build -o "$JAEGER_BIN.tmp" github.com/jaegertracing/jaeger/cmd/jaeger) \
     >"$STATE/go-build.log" 2>&1 || die "go build of Jaeger failed; see $STATE/go-build.log"
   mv "$JAEGER_BIN.tmp" "$JAEGER_BIN"
 }

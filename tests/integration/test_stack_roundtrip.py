@@ -80,7 +80,9 @@ def _jaeger_json(url: str) -> dict:
 async def test_span_exported_over_otlp_is_found_in_jaeger(infra):
     service = f"it-stack-{uuid.uuid4().hex[:8]}"
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
-    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=infra.otlp_endpoint, insecure=True)))
+    provider.add_span_processor(
+        SimpleSpanProcessor(OTLPSpanExporter(endpoint=infra.otlp_endpoint, insecure=True))
+    )
     with provider.get_tracer("it").start_as_current_span("stack-smoke") as span:
         trace_id = format(span.get_span_context().trace_id, "032x")
     provider.shutdown()
@@ -88,7 +90,9 @@ async def test_span_exported_over_otlp_is_found_in_jaeger(infra):
     deadline = time.monotonic() + 30
     found: dict = {}
     while time.monotonic() < deadline:
-        found = await asyncio.to_thread(_jaeger_json, f"{infra.jaeger_query}/api/traces?service={service}&limit=5")
+        found = await asyncio.to_thread(
+            _jaeger_json, f"{infra.jaeger_query}/api/traces?service={service}&limit=5"
+        )
         if found.get("data"):
             break
         await asyncio.sleep(0.2)
