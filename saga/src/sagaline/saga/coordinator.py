@@ -1,0 +1,166 @@
+"""The coordinator process: consumes job replies, drives sagas, relays the outbox, fires timers.
+
+Offsets of consumed replies are committed only after their transition is stored (AckPolicy.MANUAL);
+a reply whose transition could not be stored is rewound and read again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
+from pydantic import ValidationError
+from sagaline.contracts.envelope import Envelope, Kind
+from sagaline.contracts.job.telemetry import log_context
+from sagaline.contracts.signing import SignatureError
+from sagaline.contracts.topics import DLQ, commands_topic, events_topic
+from sagaline.saga.engine import Engine
+from sagaline.saga.incoming import ReplyReceived
+from sagaline.saga.keys import KeySpace
+from sagaline.saga.metrics import DLQ as DLQ_COUNT
+from sagaline.saga.registry import WorkflowRegistry
+from sagaline.saga.relay import OutboxRelay
+from sagaline.saga.settings import CoordinatorSettings
+from sagaline.saga.store import SagaStore
+from sagaline.saga.timers import TimerPoller
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Topology:
+    commands: tuple[str, ...]
+    events: tuple[str, ...]
+    dlq: str
+
+    @classmethod
+    def of(cls, registry: WorkflowRegistry, prefix: str = "") -> Topology:
+        commands: set[str] = set()
+        events: set[str] = set()
+        for definition in registry:
+            for step in definition.steps:
+                events.add(prefix + events_topic(step.template))
+                commands.update(prefix + commands_topic(step.template, p) for p in step.providers)
+        return cls(tuple(sorted(commands)), tuple(sorted(events)), prefix + DLQ)
+
+
+class Coordinator:
+    def __init__(
+        self,
+        settings: CoordinatorSettings,
+        registry: WorkflowRegistry,
+        tracer_provider: TracerProvider | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.topology = Topology.of(registry, settings.topic_prefix)
+        self.keyring = settings.key_ring()
+        self.redis = aioredis.from_url(settings.redis_url.get_secret_value())
+        self.store = SagaStore(
+            self.redis, KeySpace(settings.redis_prefix, settings.redis_buckets), settings.lease_seconds
+        )
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all", linger_ms=1
+        )
+        self.relay = OutboxRelay(self.store, self.producer)
+        self.engine = Engine(
+            registry,
+            self.store,
+            self.relay,
+            self.keyring,
+            topic_prefix=settings.topic_prefix,
+            tracer_provider=tracer_provider,
+        )
+        self.timers = TimerPoller(self.engine, interval=settings.timer_interval)
+        middlewares = [KafkaTelemetryMiddleware(tracer_provider=tracer_provider)] if tracer_provider else []
+        self.broker = KafkaBroker(settings.kafka_bootstrap, middlewares=middlewares, logger=None)
+        self.broker.subscriber(
+            *self.topology.events,
+            group_id=settings.topic_prefix + settings.consumer_group,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            max_workers=settings.concurrency,
+        )(self._on_event)
+
+    async def start(self) -> None:
+        await self.declare_topics()
+        await self.producer.start()
+        await self.relay.start()
+        # Whatever a previous incarnation committed but did not publish goes out first.
+        await self.relay.recover_once()
+        await self.broker.start()
+        await self.timers.start()
+        log.info("coordinator consuming %s", ", ".join(self.topology.events))
+
+    async def stop(self) -> None:
+        await self.broker.stop()  # stop consuming first: in-flight replies finish and commit
+        await self.timers.stop()
+        await self.relay.stop()
+        await self.producer.stop()
+        await self.redis.aclose()
+
+    async def declare_topics(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            wanted = [*self.topology.commands, *self.topology.events, self.topology.dlq]
+            missing = [
+                NewTopic(t, num_partitions=self.settings.topic_partitions, replication_factor=1)
+                for t in wanted
+                if t not in existing
+            ]
+            if missing:
+                # Another replica may create them first.
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    await admin.create_topics(missing)
+        finally:
+            await admin.close()
+
+    async def _on_event(self, body: bytes, msg: KafkaMessage) -> None:
+        try:
+            envelope = Envelope.from_bytes(body)
+            self.keyring.verify(envelope)
+            if envelope.kind is not Kind.EVENT:
+                raise ValueError(f"expected an event, got a {envelope.kind}")
+        except (ValidationError, SignatureError, ValueError) as exc:
+            await self._dead_letter(body, msg, exc)
+            await msg.ack()
+            return
+        try:
+            with log_context(saga_id=envelope.saga_id, step=envelope.step):
+                await self.engine.apply(ReplyReceived(envelope))
+        except Exception:
+            log.exception(
+                "could not apply %s to saga %s; will re-read it", envelope.message_type, envelope.saga_id
+            )
+            await msg.nack()
+            raise
+        await msg.ack()
+
+    async def _dead_letter(self, body: bytes, msg: KafkaMessage, exc: Exception) -> None:
+        reason = {ValidationError: "undecodable", SignatureError: "bad_signature"}.get(
+            type(exc), "not_an_event"
+        )
+        DLQ_COUNT.labels(reason).inc()
+        record = msg.raw_message
+        assert not isinstance(record, tuple)
+        headers = [
+            ("x-sagaline-reason", reason.encode()),
+            ("x-sagaline-detail", str(exc)[:500].encode()),
+            ("x-sagaline-source-topic", record.topic.encode()),
+            ("x-sagaline-source-partition", str(record.partition).encode()),
+            ("x-sagaline-source-offset", str(record.offset).encode()),
+            ("x-sagaline-job", self.settings.service_name.encode()),
+        ]
+        await self.producer.send_and_wait(self.topology.dlq, body, key=record.key, headers=headers)
+        log.warning("dead-lettered a record of %s: %s", record.topic, reason)

@@ -1,0 +1,160 @@
+"""The coordinator's write path: load -> pure transition -> one atomic commit -> publish.
+
+Everything that happens to a saga (a reply, a timer, a start, an operator's resume or cancel) goes
+through ``Engine.apply``. A lost compare-and-set means another coordinator moved the saga first: the
+engine reloads and recomputes, which is safe because ``transition`` is pure and deterministic.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, TracerProvider
+from pydantic import BaseModel
+from sagaline.contracts.signing import KeyRing
+from sagaline.saga.effects import Outgoing, Transition
+from sagaline.saga.incoming import Incoming, StartSaga
+from sagaline.saga.metrics import CONFLICTS, IGNORED, SAGAS, STEP_EVENTS, TRANSITIONS
+from sagaline.saga.registry import WorkflowRegistry
+from sagaline.saga.relay import OutboxRelay
+from sagaline.saga.state import SagaState
+from sagaline.saga.store import OutboxEntry, SagaStore, Timer
+from sagaline.saga.transition import transition
+
+log = logging.getLogger(__name__)
+
+_FINAL_EVENTS = {"completed", "compensated", "failed", "cancelled"}
+_STEP_EVENTS = {"failover", "step_failed", "compensating", "compensation_failed", "resumed"}
+
+
+class ConcurrentUpdateError(RuntimeError):
+    """The saga kept changing under us for every retry: something writes it in a loop."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Engine:
+    def __init__(
+        self,
+        registry: WorkflowRegistry,
+        store: SagaStore,
+        relay: OutboxRelay,
+        keyring: KeyRing,
+        clock: Callable[[], datetime] = _utcnow,
+        cache_size: int = 10_000,
+        max_conflicts: int = 20,
+        topic_prefix: str = "",
+        tracer_provider: TracerProvider | None = None,
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.relay = relay
+        self.keyring = keyring
+        self.clock = clock
+        self.max_conflicts = max_conflicts
+        self.topic_prefix = topic_prefix
+        self.tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer("sagaline.saga")
+        self._cache: OrderedDict[str, SagaState] = OrderedDict()
+        self._cache_size = cache_size
+
+    async def start(
+        self, workflow: str, data: Mapping[str, Any] | BaseModel, saga_id: str, version: str | None = None
+    ) -> tuple[SagaState, bool]:
+        """Start ``workflow`` (latest version unless given). Returns (saga, created); a saga id that
+        already exists returns the stored saga and False, so client retries are harmless."""
+        definition = self.registry.get(workflow, version) if version else self.registry.latest(workflow)
+        model = self.registry.data_model(definition.name, definition.version)
+        if model is not None and not isinstance(data, BaseModel):
+            data = model.model_validate(data)
+        result = await self.apply(StartSaga(saga_id, data), start_on=(definition.name, definition.version))
+        if result.ignored is not None:
+            stored = await self.store.load(saga_id)
+            assert stored is not None
+            return stored, False
+        assert result.state is not None
+        return result.state, True
+
+    async def apply(self, incoming: Incoming, start_on: tuple[str, str] | None = None) -> Transition:
+        saga_id = incoming.saga_id
+        kind = type(incoming).__name__
+        for _ in range(self.max_conflicts):
+            state = self._cache.get(saga_id) or await self.store.load(saga_id)
+            if state is not None:
+                definition = self.registry.for_saga(state.workflow, state.workflow_version)
+            elif start_on is not None:
+                definition = self.registry.for_saga(*start_on)
+            else:
+                IGNORED.labels(kind).inc()
+                return Transition(None, ignored=f"unknown saga {saga_id!r}")
+            now = self.clock()
+            result = transition(definition, state, incoming, now)
+            if result.ignored is not None:
+                IGNORED.labels(kind).inc()
+                log.info("ignored %s for saga %s: %s", kind, saga_id, result.ignored)
+                return result
+            assert result.state is not None
+            entries = [self._entry(out) for out in result.outgoing]
+            timer = None
+            if result.timers:
+                last = result.timers[-1]
+                timer = Timer(last.saga_id, last.due_at, last.token)
+            if await self.store.commit(state, result.state, entries, timer, now):
+                self._remember(result.state)
+                TRANSITIONS.labels(kind).inc()
+                self._count(result)
+                await self.relay.publish(entries)
+                return result
+            CONFLICTS.inc()
+            self._cache.pop(saga_id, None)
+        raise ConcurrentUpdateError(
+            f"saga {saga_id}: {self.max_conflicts} compare-and-set conflicts in a row"
+        )
+
+    def forget(self, saga_id: str) -> None:
+        self._cache.pop(saga_id, None)
+
+    def _entry(self, out: Outgoing) -> OutboxEntry:
+        envelope = self.keyring.sign(out.envelope)
+        attributes: dict[str, str | int] = {
+            "saga_id": envelope.saga_id,
+            "workflow": f"{envelope.workflow}@{envelope.workflow_version}",
+            "step": envelope.step,
+            "attempt": envelope.attempt,
+            "provider": envelope.provider,
+            "messaging.destination.name": out.topic,
+        }
+        headers: dict[str, str] = {}
+        with self.tracer.start_as_current_span(
+            f"send {envelope.step}", kind=SpanKind.PRODUCER, attributes=attributes
+        ):
+            propagate.inject(headers)
+        return OutboxEntry(
+            entry_id=envelope.message_id,
+            topic=self.topic_prefix + out.topic,
+            key=out.key,
+            value=envelope.to_bytes(),
+            headers=tuple((k, v.encode()) for k, v in headers.items()),
+        )
+
+    def _remember(self, state: SagaState) -> None:
+        self._cache[state.saga_id] = state
+        self._cache.move_to_end(state.saga_id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    @staticmethod
+    def _count(result: Transition) -> None:
+        assert result.state is not None
+        workflow = result.state.workflow
+        for event in result.events:
+            if event in _FINAL_EVENTS or event == "started":
+                SAGAS.labels(workflow, event).inc()
+            elif event in _STEP_EVENTS:
+                STEP_EVENTS.labels(workflow, event).inc()
