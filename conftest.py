@@ -1,9 +1,9 @@
 """Infrastructure fixtures shared by every test folder (root conftest, so services/*/tests see it too).
 
 The default infrastructure is the native local stack (`make stack-up`). Where a Docker engine
-exists, SAGALINE_INFRA=testcontainers starts Kafka and Redis in containers instead; Jaeger stays
-native. A test that needs infrastructure which is not reachable FAILS with the reason: it never
-skips silently.
+exists, SAGALINE_INFRA=testcontainers starts Kafka and Redis in containers instead; Jaeger and the
+SMTP sink (aiosmtpd delivering into a Maildir) stay native. A test that needs infrastructure which
+is not reachable FAILS with the reason: it never skips silently.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -23,6 +24,9 @@ class Infra:
     redis_url: str
     otlp_endpoint: str
     jaeger_query: str
+    smtp_host: str
+    smtp_port: int
+    maildir: Path
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -39,6 +43,9 @@ def _native() -> Infra:
         redis_url=os.environ.get("SAGALINE_REDIS_URL", "redis://127.0.0.1:6379/0"),
         otlp_endpoint=os.environ.get("SAGALINE_OTLP_ENDPOINT", "http://127.0.0.1:4317"),
         jaeger_query=os.environ.get("SAGALINE_JAEGER_QUERY", "http://127.0.0.1:16686"),
+        smtp_host="127.0.0.1",
+        smtp_port=int(os.environ.get("SAGALINE_SMTP_PORT", "8025")),
+        maildir=Path(os.environ.get("SAGALINE_MAILDIR", Path(__file__).parent / ".stack" / "mail")),
     )
 
 
@@ -54,6 +61,9 @@ def _containers() -> Iterator[Infra]:  # pragma: no cover - needs a Docker engin
             redis_url=f"redis://{host}:{port}/0",
             otlp_endpoint=native.otlp_endpoint,
             jaeger_query=native.jaeger_query,
+            smtp_host=native.smtp_host,
+            smtp_port=native.smtp_port,
+            maildir=native.maildir,
         )
 
 
@@ -69,6 +79,7 @@ def _checked_native() -> Iterator[Infra]:
         "kafka": found.kafka_bootstrap.split(",")[0],
         "redis": urlparse(found.redis_url).netloc.rpartition("@")[2],
         "jaeger": urlparse(found.jaeger_query).netloc,
+        "smtp": f"{found.smtp_host}:{found.smtp_port}",
     }
     down = [name for name, hostport in checks.items() if not _reachable(*_split(hostport))]
     if down:

@@ -1,7 +1,7 @@
 """Health probes for the local stack, used by stack.sh: one real client request per component.
 
-Usage: probe.py kafka|redis|jaeger [--timeout SECONDS]. Exit 0 when the component answers a real
-request (Kafka: cluster metadata; Redis: PING; Jaeger: health endpoint and the query API).
+Usage: probe.py kafka|redis|jaeger|smtp [--timeout SECONDS]. Exit 0 when the component answers a real
+request (Kafka: cluster metadata; Redis: PING; Jaeger: health endpoint and the query API; SMTP: NOOP).
 """
 
 from __future__ import annotations
@@ -52,9 +52,20 @@ def _jaeger(timeout: float) -> str:
     return "jaeger query API answering"
 
 
+def _smtp(timeout: float) -> str:
+    import smtplib
+
+    port = int(os.environ.get("SAGALINE_SMTP_PORT", "8025"))
+    with smtplib.SMTP("127.0.0.1", port, timeout=timeout) as client:
+        code, _ = client.noop()
+        if code != 250:
+            raise RuntimeError(f"NOOP answered {code}")
+    return f"smtp sink answering on {port}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("component", choices=["kafka", "redis", "jaeger"])
+    parser.add_argument("component", choices=["kafka", "redis", "jaeger", "smtp"])
     parser.add_argument("--timeout", type=float, default=3.0)
     args = parser.parse_args()
     try:
@@ -62,6 +73,8 @@ def main() -> int:
             detail = asyncio.run(_kafka(args.timeout))
         elif args.component == "redis":
             detail = asyncio.run(_redis(args.timeout))
+        elif args.component == "smtp":
+            detail = _smtp(args.timeout)
         else:
             detail = _jaeger(args.timeout)
     except Exception as exc:  # a probe reports any failure as "not ready", with the reason

@@ -7,6 +7,8 @@
 #   stack.sh status           one line per component
 #   stack.sh logs [component] tail the logs
 #
+# Components: kafka, redis, jaeger, smtp (an aiosmtpd sink delivering into .stack/mail, a Maildir).
+#
 # Every failure ends in one line on stderr that says what is wrong and where to look.
 set -euo pipefail
 
@@ -26,12 +28,15 @@ JAEGER_BIN=$CACHE/jaeger-$JAEGER_VERSION/jaeger
 KAFKA_PORT=${SAGALINE_KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${SAGALINE_KAFKA_CONTROLLER_PORT:-9093}
 REDIS_PORT=${SAGALINE_REDIS_PORT:-6379}
+SMTP_PORT=${SAGALINE_SMTP_PORT:-8025}
+MAILDIR=$STATE/mail
 # Fixed by deploy/local/jaeger/config.yaml: OTLP gRPC, OTLP HTTP, query HTTP, query gRPC, health.
 JAEGER_PORTS=(4317 4318 16686 16685 13133)
 
 KAFKA_DEADLINE=${SAGALINE_KAFKA_DEADLINE:-90}
 REDIS_DEADLINE=${SAGALINE_REDIS_DEADLINE:-15}
 JAEGER_DEADLINE=${SAGALINE_JAEGER_DEADLINE:-30}
+SMTP_DEADLINE=${SAGALINE_SMTP_DEADLINE:-15}
 
 die() { echo "stack: $*" >&2; exit 1; }
 say() { echo "stack: $*"; }
@@ -78,7 +83,7 @@ wait_healthy() { # wait_healthy COMPONENT DEADLINE LOGFILE
 probe() {
   [ -x "$PYTHON" ] || die "no Python environment at $PYTHON: run 'make install' first"
   SAGALINE_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT SAGALINE_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0 \
-    "$PYTHON" "$HERE/probe.py" "$1" --timeout 2
+    SAGALINE_SMTP_PORT=$SMTP_PORT "$PYTHON" "$HERE/probe.py" "$1" --timeout 2
 }
 
 # --- install ----------------------------------------------------------------------------------
@@ -126,7 +131,8 @@ install_for() { # install_for COMPONENT...
         install_kafka ;;
       jaeger) install_jaeger ;;
       redis) install_redis ;;
-      *) die "unknown component '$c' (kafka, redis, jaeger)" ;;
+      smtp) [ -x "$PYTHON" ] || die "no Python environment at $PYTHON: run 'make install' first" ;;
+      *) die "unknown component '$c' (kafka, redis, jaeger, smtp)" ;;
     esac
   done
 }
@@ -192,6 +198,16 @@ up_jaeger() {
   wait_healthy jaeger "$JAEGER_DEADLINE" "$LOGS/jaeger.log"
 }
 
+up_smtp() {
+  # A local SMTP sink (aiosmtpd) that delivers every message into a Maildir the tests and demo read.
+  if alive smtp && probe smtp >/dev/null 2>&1; then say "smtp already up"; return 0; fi
+  check_port_free smtp "$SMTP_PORT" SAGALINE_SMTP_PORT
+  mkdir -p "$MAILDIR/tmp" "$MAILDIR/new" "$MAILDIR/cur"
+  spawn smtp "$LOGS/smtp.log" "$PYTHON" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
+    -c aiosmtpd.handlers.Mailbox "$MAILDIR"
+  wait_healthy smtp "$SMTP_DEADLINE" "$LOGS/smtp.log"
+}
+
 down_one() {
   local pid
   pid=$(pid_of "$1")
@@ -218,7 +234,7 @@ status_one() {
   fi
 }
 
-COMPONENTS=(redis jaeger kafka)
+COMPONENTS=(redis jaeger kafka smtp)
 
 case "${1:-}" in
   install)
@@ -228,15 +244,15 @@ case "${1:-}" in
   up)
     start=$SECONDS
     selected=("${@:2}")
-    [ ${#selected[@]} -gt 0 ] || selected=(kafka jaeger redis)
+    [ ${#selected[@]} -gt 0 ] || selected=(kafka jaeger redis smtp)
     install_for "${selected[@]}"
-    for c in redis jaeger kafka; do
+    for c in redis jaeger smtp kafka; do
       [[ " ${selected[*]} " == *" $c "* ]] && "up_$c"
     done
-    say "stack up in $((SECONDS - start))s (Kafka 127.0.0.1:$KAFKA_PORT, Redis 127.0.0.1:$REDIS_PORT, Jaeger UI http://127.0.0.1:16686)"
+    say "stack up in $((SECONDS - start))s (Kafka 127.0.0.1:$KAFKA_PORT, Redis 127.0.0.1:$REDIS_PORT, SMTP 127.0.0.1:$SMTP_PORT -> $MAILDIR, Jaeger UI http://127.0.0.1:16686)"
     ;;
   down)
-    for c in kafka jaeger redis; do down_one "$c"; done ;;
+    for c in kafka smtp jaeger redis; do down_one "$c"; done ;;
   status)
     rc=0
     for c in "${COMPONENTS[@]}"; do status_one "$c" || rc=1; done
@@ -247,12 +263,13 @@ case "${1:-}" in
         kafka) tail -n "${LINES:-100}" "$LOGS/kafka.log" ;;
         redis) tail -n "${LINES:-100}" "$LOGS/redis.log" ;;
         jaeger) tail -n "${LINES:-100}" "$LOGS/jaeger.log" ;;
-        *) die "unknown component '$2' (kafka, redis, jaeger)" ;;
+        smtp) tail -n "${LINES:-100}" "$LOGS/smtp.log" ;;
+        *) die "unknown component '$2' (kafka, redis, jaeger, smtp)" ;;
       esac
     else
-      for f in "$LOGS"/kafka.log "$LOGS"/redis.log "$LOGS"/jaeger.log; do
+      for f in "$LOGS"/kafka.log "$LOGS"/redis.log "$LOGS"/jaeger.log "$LOGS"/smtp.log; do
         [ -f "$f" ] && { echo "==> $f <=="; tail -n "${LINES:-30}" "$f"; }
       done
     fi ;;
-  *) die "usage: stack.sh install|up|down|status|logs [kafka|redis|jaeger]" ;;
+  *) die "usage: stack.sh install|up|down|status|logs [kafka|redis|jaeger|smtp]" ;;
 esac
