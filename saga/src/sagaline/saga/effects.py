@@ -39,6 +39,11 @@ class Transition:
     saga), there is nothing to send or schedule, and the adapter only counts the reason.
     Otherwise the adapter stores ``state`` (compare-and-set on ``state.version - 1``) together
     with ``outgoing`` in its outbox, and schedules ``timers``.
+
+    ``events`` names the history entries this transition added, in order, for metrics: started,
+    command_sent, step_succeeded, step_failed (retryable), step_declined, timed_out,
+    retry_scheduled, failover, completed, cancel_requested, compensating, compensation_succeeded,
+    compensation_failed, compensated, failed, resumed, cancelled.
     """
 
     state: SagaState | None

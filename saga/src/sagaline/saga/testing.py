@@ -69,11 +69,11 @@ class SagaScenario:
         self.clock = start
         self.saga_id = saga_id
         self.sent: list[Outgoing] = []
+        self.replies: list[Envelope] = []
         self.transitions: list[Transition] = []
         self._state: SagaState | None = None
         self._unchecked: deque[Outgoing] = deque()
         self._timer: TimerRequest | None = None
-        self._last_reply: Envelope | None = None
         self.when(StartSaga(saga_id, data))
 
     @property
@@ -105,7 +105,7 @@ class SagaScenario:
             if not self.sent:
                 raise AssertionError(f"when_reply({type(reply).__name__}): the saga has sent no command")
             answering = self.sent[-1].envelope
-        self._last_reply = Envelope(
+        reply_envelope = Envelope(
             message_id=str(uuid.uuid5(_REPLY_IDS, f"{self.saga_id}/{len(self.transitions)}")),
             message_type=reply.message_type,
             saga_id=answering.saga_id,
@@ -121,13 +121,14 @@ class SagaScenario:
             occurred_at=self.clock,
             payload=reply.model_dump(mode="json"),
         )
-        return self.when(ReplyReceived(self._last_reply))
+        self.replies.append(reply_envelope)
+        return self.when(ReplyReceived(reply_envelope))
 
     def when_duplicate_reply(self) -> Self:
         """Deliver the last reply again, byte for byte (at-least-once delivery)."""
-        if self._last_reply is None:
+        if not self.replies:
             raise AssertionError("when_duplicate_reply(): no reply was delivered yet")
-        return self.when(ReplyReceived(self._last_reply))
+        return self.when(ReplyReceived(self.replies[-1]))
 
     def when_timeout(self) -> Self:
         """Let the pending command's deadline pass, then any retry backoff that follows it."""
