@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sagaline.contracts.envelope import Envelope, Kind
 from sagaline.contracts.templates.inventory import StockReleased, StockReserved
-from sagaline.contracts.templates.payment_gateway import PaymentCharged, PaymentDeclined
+from sagaline.contracts.templates.payment_gateway import PaymentCharged, PaymentDeclined, PaymentFailed
 from sagaline.saga import ReplyReceived, SagaState, StartSaga, TimerFired, transition
 from sagaline.saga.testing import SagaScenario, given
 from sagaline.saga.workflows import OrderData, order_processing_workflow
@@ -158,3 +158,17 @@ def reply_to(scenario: SagaScenario, message_type: str, payload: dict[str, objec
         causation_id=command.message_id,
         payload=payload,
     )
+
+
+def test_a_reply_from_a_provider_the_step_failed_over_from_is_ignored(at_charge: SagaScenario) -> None:
+    at_charge.when_timeout().when_timeout()
+    stripe_last_attempt = at_charge.sent[-1].envelope
+    at_charge.when_timeout()
+    at_charge.expect_command("charge_payment", to="stripe", attempt=2)
+    at_charge.expect_command("charge_payment", to="stripe", attempt=3)
+    at_charge.expect_command("charge_payment", to="paypal", attempt=1)
+    before = at_charge.state
+    at_charge.when_reply(CHARGED, answering=stripe_last_attempt).expect_ignored(
+        "late reply from stripe to charge_payment: the saga moved on to paypal attempt 1"
+    )
+    assert_unchanged(at_charge, before)

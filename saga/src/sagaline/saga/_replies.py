@@ -39,6 +39,11 @@ def _mismatch(envelope: Envelope, pending: PendingCommand) -> str:
             f"out-of-order reply for step {envelope.step!r}: saga waits on {pending.step!r} "
             f"attempt {pending.attempt}"
         )
+    if envelope.provider != pending.provider:
+        return (
+            f"late reply from {envelope.provider} to {envelope.step}: "
+            f"the saga moved on to {pending.provider} attempt {pending.attempt}"
+        )
     if envelope.attempt < pending.attempt:
         return (
             f"late reply to {envelope.step} attempt {envelope.attempt}: attempt {pending.attempt} is pending"
