@@ -1,4 +1,4 @@
-"""Checks of command and reply mappings against the template's message models."""
+"""Field-level checks of a definition: mappings against message models, timeouts, retry, semver."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
+import semver
 from pydantic import TypeAdapter, ValidationError
 from sagaline.contracts.messages import Message
+from sagaline.contracts.retry import RetryPolicy
 from sagaline.saga.mapping import path_problem, paths
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -74,3 +76,35 @@ def _literal_problems(where: str, model: type[Message], field: str, value: Any) 
         first = exc.errors()[0]
         return [f"{where}: literal {value!r} for {field!r} is invalid: {first['msg']}"]
     return []
+
+
+def timeout_value(where: str, value: Any, problems: list[str]) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        problems.append(f"{where}: timeout must be a positive number of seconds, got {value!r}")
+        return 1.0
+    return float(value)
+
+
+def retry_policy(where: str, value: Any, default: RetryPolicy, problems: list[str]) -> RetryPolicy:
+    if value is None:
+        return default
+    if isinstance(value, RetryPolicy):
+        return value
+    try:
+        return RetryPolicy.model_validate(value)
+    except ValidationError as exc:
+        detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'retry'}: {e['msg']}" for e in exc.errors())
+        problems.append(f"{where}: invalid retry policy: {detail}")
+        return default
+
+
+def semver_problems(version: Any) -> list[str]:
+    try:
+        semver.Version.parse(str(version))
+    except ValueError:
+        return [f"workflow version {version!r} is not semver (e.g. 1.0.0)"]
+    return [] if isinstance(version, str) else [f"workflow version {version!r} must be a string"]
+
+
+def unknown_keys(where: str, raw: Mapping[str, Any], allowed: set[str]) -> list[str]:
+    return [f"{where}: unknown key {key!r}" for key in raw if key not in allowed]

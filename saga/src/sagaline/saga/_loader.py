@@ -8,15 +8,17 @@ from types import MappingProxyType
 from typing import Any
 
 import semver
-from pydantic import ValidationError
 from sagaline.contracts import registry
-from sagaline.contracts.retry import RetryPolicy
 from sagaline.contracts.template import Operation, Template
 from sagaline.saga._checks import (
     NAME,
     PROVIDER,
     command_mapping_problems,
     reply_mapping_problems,
+    retry_policy,
+    semver_problems,
+    timeout_value,
+    unknown_keys,
 )
 from sagaline.saga.definition import (
     CompensationDefinition,
@@ -36,10 +38,10 @@ _COMPENSATION_KEYS = {"name", "operation", "command", "timeout", "retry"}
 def load_workflow(data: Mapping[str, Any], templates: Mapping[str, Template] | None) -> WorkflowDefinition:
     known = registry.TEMPLATES if templates is None else templates
     name, version = data.get("name"), data.get("version")
-    problems = _unknown_keys("workflow", data, _WORKFLOW_KEYS)
+    problems = unknown_keys("workflow", data, _WORKFLOW_KEYS)
     if not isinstance(name, str) or not NAME.match(name):
         problems.append(f"workflow name {name!r} must match {NAME.pattern}")
-    problems += _semver_problems(version)
+    problems += semver_problems(version)
     raw_steps = data.get("steps")
     steps: list[StepDefinition] = []
     if not isinstance(raw_steps, list) or not raw_steps:
@@ -70,7 +72,7 @@ def _load_step(
     name = raw.get("name")
     where = f"step {name!r}" if isinstance(name, str) else f"step #{position}"
     before = len(problems)
-    problems += _unknown_keys(where, raw, _STEP_KEYS)
+    problems += unknown_keys(where, raw, _STEP_KEYS)
     if not isinstance(name, str) or not NAME.match(name):
         problems.append(f"{where}: name must match {NAME.pattern}")
     template = _template(where, raw, templates, problems)
@@ -90,8 +92,8 @@ def _load_step(
     command, reply = raw.get("command", {}), raw.get("reply", {})
     problems += command_mapping_problems(f"{where} command", op.command, command)
     problems += reply_mapping_problems(f"{where} reply", op.success, reply)
-    timeout = _timeout(where, raw.get("timeout", op.timeout), problems)
-    retry = _retry(where, raw.get("retry"), op.retry, problems)
+    timeout = timeout_value(where, raw.get("timeout", op.timeout), problems)
+    retry = retry_policy(where, raw.get("retry"), op.retry, problems)
     compensation = _compensation(where, str(name), raw.get("compensation"), template, op, problems)
     if len(problems) > before:
         return None
@@ -121,7 +123,7 @@ def _compensation(
     if not isinstance(raw, Mapping):
         problems.append(f"{where}: compensation must be a mapping")
         return None
-    problems += _unknown_keys(f"{where} compensation", raw, _COMPENSATION_KEYS)
+    problems += unknown_keys(f"{where} compensation", raw, _COMPENSATION_KEYS)
     comp_op = _operation(f"{where} compensation", template, raw.get("operation"), problems)
     name = raw.get("name", f"compensate_{step}")
     if not isinstance(name, str) or not NAME.match(name):
@@ -140,8 +142,8 @@ def _compensation(
         name=str(name),
         operation=comp_op.name,
         command=MappingProxyType(dict(command)) if isinstance(command, Mapping) else MappingProxyType({}),
-        timeout=_timeout(f"{where} compensation", raw.get("timeout", comp_op.timeout), problems),
-        retry=_retry(f"{where} compensation", raw.get("retry"), comp_op.retry, problems),
+        timeout=timeout_value(f"{where} compensation", raw.get("timeout", comp_op.timeout), problems),
+        retry=retry_policy(f"{where} compensation", raw.get("retry"), comp_op.retry, problems),
     )
 
 
@@ -180,35 +182,3 @@ def _operation(where: str, template: Template, name: Any, problems: list[str]) -
         f"(operations: {', '.join(template.operations)})"
     )
     return None
-
-
-def _timeout(where: str, value: Any, problems: list[str]) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        problems.append(f"{where}: timeout must be a positive number of seconds, got {value!r}")
-        return 1.0
-    return float(value)
-
-
-def _retry(where: str, value: Any, default: RetryPolicy, problems: list[str]) -> RetryPolicy:
-    if value is None:
-        return default
-    if isinstance(value, RetryPolicy):
-        return value
-    try:
-        return RetryPolicy.model_validate(value)
-    except ValidationError as exc:
-        detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'retry'}: {e['msg']}" for e in exc.errors())
-        problems.append(f"{where}: invalid retry policy: {detail}")
-        return default
-
-
-def _semver_problems(version: Any) -> list[str]:
-    try:
-        semver.Version.parse(str(version))
-    except ValueError:
-        return [f"workflow version {version!r} is not semver (e.g. 1.0.0)"]
-    return [] if isinstance(version, str) else [f"workflow version {version!r} must be a string"]
-
-
-def _unknown_keys(where: str, raw: Mapping[str, Any], allowed: set[str]) -> list[str]:
-    return [f"{where}: unknown key {key!r}" for key in raw if key not in allowed]
