@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -233,3 +234,25 @@ def test_a_definition_round_trips_through_a_dict_and_yaml_unchanged() -> None:
     assert WorkflowDefinition.from_yaml(text) == order_processing_workflow
     assert WorkflowDefinition.from_yaml(text).to_yaml() == text
     assert order_processing_workflow.key == "order_processing_workflow@1.0.0"
+
+
+def test_a_template_given_to_invoke_is_used_even_if_the_registry_has_another_version() -> None:
+    newer = dataclasses.replace(inventory.TEMPLATE, version="1.1.0")
+    definition = (
+        workflow("orders", "1.0.0")
+        .step("reserve")
+        .invoke(newer, "reserve", providers=["r"], command=RESERVE)
+        .with_compensation("release", command={"order_id": "$.order_id"})
+        .build()
+    )
+    assert definition.steps[0].template.contract == "inventory@1.1.0"
+    with pytest.raises(
+        DefinitionError, match=r"two templates called 'inventory' are invoked \(1.1.0 and 1.0.0\)"
+    ):
+        (
+            workflow("orders", "1.0.0")
+            .step("a")
+            .invoke(newer, "release", providers=["r"], command={"order_id": "$.id"})
+            .step("b")
+            .invoke(inventory.TEMPLATE, "release", providers=["r"], command={"order_id": "$.id"})
+        )

@@ -37,7 +37,7 @@ class WorkflowBuilder:
         if description:
             self._data["description"] = description
         self._steps: list[dict[str, Any]] = []
-        self._templates: dict[str, Template] = dict(registry.TEMPLATES)
+        self._invoked: dict[str, Template] = {}
 
     def step(self, name: str) -> StepBuilder:
         """Add the next forward step; steps run in the order they are added."""
@@ -47,16 +47,20 @@ class WorkflowBuilder:
 
     def build(self) -> WorkflowDefinition:
         """Validate and return the definition; ``DefinitionError`` lists every problem."""
-        return WorkflowDefinition.from_dict({**self._data, "steps": self._steps}, self._templates)
+        # Templates given to invoke() win over the registry's, so a workflow can use a template
+        # (or a newer version of one) that the contracts package does not register.
+        templates = {**registry.TEMPLATES, **self._invoked}
+        return WorkflowDefinition.from_dict({**self._data, "steps": self._steps}, templates)
 
     def _use(self, template: Template) -> None:
-        known = self._templates.get(template.name)
+        known = self._invoked.get(template.name)
         if known is not None and known != template:
+            versions = f"{known.version} and {template.version}"
             raise DefinitionError(
                 f"workflow {self._data['name']}@{self._data['version']}",
-                [f"two different templates are called {template.name!r}"],
+                [f"two templates called {template.name!r} are invoked ({versions})"],
             )
-        self._templates[template.name] = template
+        self._invoked[template.name] = template
 
 
 class StepBuilder:
@@ -134,7 +138,7 @@ class StepBuilder:
     def _invoked(self, what: str) -> Template:
         if "template" not in self._raw:
             raise self._error(f"{what}() needs invoke() first")
-        return self._workflow._templates[self._raw["template"]]
+        return self._workflow._invoked[self._raw["template"]]
 
     def _error(self, problem: str) -> DefinitionError:
         data = self._workflow._data
