@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sagaline.contracts.envelope import Envelope, Kind
 from sagaline.contracts.templates.inventory import StockReleased, StockReserved
-from sagaline.contracts.templates.payment_gateway import PaymentCharged, PaymentDeclined, PaymentFailed
+from sagaline.contracts.templates.payment_gateway import PaymentCharged, PaymentDeclined
 from sagaline.saga import ReplyReceived, SagaState, StartSaga, TimerFired, transition
 from sagaline.saga.testing import SagaScenario, given
 from sagaline.saga.workflows import OrderData, order_processing_workflow

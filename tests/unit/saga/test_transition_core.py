@@ -210,3 +210,8 @@ def test_an_abandoned_provider_is_refunded_without_the_charge_id_of_the_provider
         ("stripe", "uncertain"),
         ("paypal", "succeeded"),
     ]
+
+
+def test_start_data_must_be_json_serialisable() -> None:
+    with pytest.raises(ValueError, match="saga data must be JSON-serialisable"):
+        transition(order_processing_workflow, None, StartSaga("s", {"when": object()}), NOW)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic_core import to_jsonable_python
+from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 from sagaline.saga import _compensation, _forward, _replies
 from sagaline.saga._draft import Draft
 from sagaline.saga.definition import WorkflowDefinition
@@ -60,9 +61,11 @@ def _start(
 ) -> Transition:
     if state is not None:
         return Transition(state, ignored=f"saga {incoming.saga_id!r} already exists ({state.status})")
-    data = to_jsonable_python(incoming.data)
-    if not isinstance(data, dict):
-        raise ValueError("saga data must be a mapping or a pydantic model")
+    raw = incoming.data if isinstance(incoming.data, BaseModel) else dict(incoming.data)
+    try:
+        data = to_jsonable_python(raw)
+    except PydanticSerializationError as exc:
+        raise ValueError(f"saga data must be JSON-serialisable: {exc}") from exc
     initial = SagaState(
         saga_id=incoming.saga_id,
         workflow=definition.name,
