@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import timedelta
 
 import pytest
 from sagaline.contracts.templates.inventory import StockReserved
+from sagaline.saga import testing
 from sagaline.saga.testing import EPOCH, SagaScenario, given
 from sagaline.saga.workflows import OrderData, order_processing_workflow
 
@@ -87,3 +89,13 @@ def test_data_expectations_show_the_differences(scenario: SagaScenario) -> None:
     ):
         scenario.expect_data(order_id="x")
     scenario.expect_data(order_id="ord-1", amount_cents=2599)
+
+
+def test_the_example_in_the_harness_documentation_runs(order: OrderData) -> None:
+    doc = testing.__doc__ or ""
+    block = doc.split("::\n\n", 1)[1].split("\n\n``", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(textwrap.dedent(block), namespace)
+    example = namespace["test_when_payment_declined_inventory_is_released"]
+    assert callable(example)
+    example(order)

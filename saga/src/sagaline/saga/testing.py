@@ -4,17 +4,21 @@ This is how to test your own workflows. The scenario drives the pure ``transitio
 plays the derived jobs (you hand it their replies) and a virtual clock (timers fire when you
 advance it), and checks the commands the saga sends, one by one, in order::
 
+    from sagaline.contracts.templates.inventory import StockReleased, StockReserved
+    from sagaline.contracts.templates.payment_gateway import PaymentDeclined
     from sagaline.saga.testing import given
+    from sagaline.saga.workflows import OrderData, order_processing_workflow
 
-    def test_when_payment_declined_inventory_is_released() -> None:
+
+    def test_when_payment_declined_inventory_is_released(order: OrderData) -> None:
         (
             given(order_processing_workflow, order)
             .expect_command("reserve_inventory", to="reservation")
-            .when_reply(StockReserved(order_id="o-1", reservation_id="r-1"))
+            .when_reply(StockReserved(order_id=order.order_id, reservation_id="r-1"))
             .expect_command("charge_payment", to="stripe")
             .when_reply(PaymentDeclined(reason="card declined"))
             .expect_compensation("release_inventory", to="reservation")
-            .when_reply(StockReleased(order_id="o-1", released=True))
+            .when_reply(StockReleased(order_id=order.order_id, released=True))
             .expect_state("compensated")
         )
 
