@@ -15,7 +15,6 @@ from typing import Any
 from pydantic import ValidationError
 from sagaline.contracts.envelope import Envelope, Kind
 from sagaline.contracts.messages import Command
-from sagaline.contracts.retry import RetryPolicy
 from sagaline.contracts.topics import commands_topic
 from sagaline.saga import mapping
 from sagaline.saga.definition import StepDefinition, WorkflowDefinition
@@ -67,11 +66,13 @@ class Draft:
         else:
             name, operation, timeout, retry = step.name, step.operation, step.timeout, step.retry
         # A resume starts a new round of compensation: new ids and key, so a job that cached the
-        # failed outcome under the old key does the work again (compensations are idempotent by
-        # their business key, e.g. the order id, so this cannot undo anything twice).
+        # failed outcome under the old key does the work again. This relies on compensations being
+        # idempotent by their business key (release and cancel by order id, refund by charge),
+        # as every template's compensation is specified, so a second round cannot undo twice.
         round_ = self.state.resumes if phase is Phase.COMPENSATION else 0
         saga_id = self.state.saga_id
-        wait = timeout if sent else retry_delay(retry, attempt - 1)
+        # Attempt n is retry n-1: a planned retry waits out that backoff, a sent command its timeout.
+        wait = timeout if sent else retry.delay(attempt - 1)
         key = f"{saga_id}:{name}:{operation}:{provider}" + (f":r{round_}" if round_ else "")
         return PendingCommand(
             message_id=str(uuid.uuid5(_NAMESPACE, f"{saga_id}/{name}/{phase}/{attempt}/{provider}/{round_}")),
@@ -132,7 +133,3 @@ class Draft:
         if phase is Phase.COMPENSATION and step.compensation is not None:
             return step.compensation.command, step.template.operation(step.compensation.operation).command
         return step.command, step.forward_operation.command
-
-
-def retry_delay(policy: RetryPolicy, retry_number: int) -> float:
-    return policy.delay(max(retry_number, 1))
