@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind, TracerProvider
+from opentelemetry.trace import Span, SpanKind, TracerProvider
 from pydantic import BaseModel
 from sagaline.contracts.signing import KeyRing
 from sagaline.saga.effects import Outgoing, Transition
@@ -38,6 +40,12 @@ class ConcurrentUpdateError(RuntimeError):
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _traceparent() -> str | None:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")  # absent when tracing is not configured
 
 
 class Engine:
@@ -93,29 +101,62 @@ class Engine:
             else:
                 IGNORED.labels(kind).inc()
                 return Transition(None, ignored=f"unknown saga {saga_id!r}")
-            now = self.clock()
-            result = transition(definition, state, incoming, now)
-            if result.ignored is not None:
-                IGNORED.labels(kind).inc()
-                log.info("ignored %s for saga %s: %s", kind, saga_id, result.ignored)
-                return result
-            assert result.state is not None
-            entries = [self._entry(out) for out in result.outgoing]
-            timer = None
-            if result.timers:
-                last = result.timers[-1]
-                timer = Timer(last.saga_id, last.due_at, last.token)
-            if await self.store.commit(state, result.state, entries, timer, now):
-                self._remember(result.state)
-                TRANSITIONS.labels(kind).inc()
-                self._count(result)
-                await self.relay.publish(entries)
-                return result
-            CONFLICTS.inc()
-            self._cache.pop(saga_id, None)
+            with self._span(kind, saga_id, state, definition.key) as span:
+                now = self.clock()
+                result = transition(definition, state, incoming, now)
+                if result.ignored is not None:
+                    IGNORED.labels(kind).inc()
+                    span.set_attribute("ignored", result.ignored)
+                    log.info("ignored %s for saga %s: %s", kind, saga_id, result.ignored)
+                    return result
+                assert result.state is not None
+                after = result.state
+                if state is None:  # the saga's root: this span; everything later hangs under it
+                    after = after.model_copy(update={"trace_parent": _traceparent()})
+                    result = replace(result, state=after)
+                entries = [self._entry(out) for out in result.outgoing]
+                timer = None
+                if result.timers:
+                    last = result.timers[-1]
+                    timer = Timer(last.saga_id, last.due_at, last.token)
+                if await self.store.commit(state, after, entries, timer, now):
+                    self._remember(after)
+                    TRANSITIONS.labels(kind).inc()
+                    self._count(result)
+                    span.set_attribute("status", after.status.value)
+                    if after.status.terminal or after.status.value == "failed":
+                        self._final_span(after)
+                    await self.relay.publish(entries)
+                    return result
+                CONFLICTS.inc()
+                span.set_attribute("cas_conflict", True)
+                self._cache.pop(saga_id, None)
         raise ConcurrentUpdateError(
             f"saga {saga_id}: {self.max_conflicts} compare-and-set conflicts in a row"
         )
+
+    @contextmanager
+    def _span(self, kind: str, saga_id: str, state: SagaState | None, workflow: str) -> Iterator[Span]:
+        """A span per handled input. With no incoming trace (timers, operator calls) its parent is
+        the saga's root span, so every span of a saga lands in one trace."""
+        parent = None
+        if not trace.get_current_span().get_span_context().is_valid and state and state.trace_parent:
+            parent = propagate.extract({"traceparent": state.trace_parent})
+        name = f"saga {workflow}" if state is None else f"handle {kind}"
+        attributes = {"saga_id": saga_id, "workflow": workflow, "incoming": kind}
+        with self.tracer.start_as_current_span(name, context=parent, attributes=attributes) as span:
+            yield span
+
+    def _final_span(self, state: SagaState) -> None:
+        with self.tracer.start_as_current_span(
+            f"saga {state.status.value}",
+            attributes={
+                "saga_id": state.saga_id,
+                "workflow": f"{state.workflow}@{state.workflow_version}",
+                "duration_ms": int((state.updated_at - state.created_at).total_seconds() * 1000),
+            },
+        ):
+            pass
 
     def forget(self, saga_id: str) -> None:
         self._cache.pop(saga_id, None)

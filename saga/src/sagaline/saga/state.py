@@ -105,6 +105,11 @@ class SagaState(_Frozen):
     history: tuple[HistoryEntry, ...] = ()
     rollback_reason: str | None = Field(default=None, description="Why the saga started compensating.")
     failure_reason: str | None = Field(default=None, description="Why a compensation gave up.")
+    trace_parent: str | None = Field(
+        default=None,
+        description="W3C traceparent of the saga's root span: spans with no other parent (timers, "
+        "operator actions) hang under it, so a saga is one trace. Set by the adapter, not the core.",
+    )
     version: int = Field(default=0, ge=0)
     created_at: datetime
     updated_at: datetime
