@@ -62,17 +62,13 @@ def test_each_environment_pins_a_services_version_in_that_services_folder(render
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_releasing_one_service_changes_only_that_services_deployment(
-    env, k8s_copy, build, rendered, services
-):
-    before = {(o["kind"], o["metadata"]["name"]): o for o in rendered[env].objects}
+def test_releasing_one_service_changes_only_that_services_deployment(env, k8s_copy, build, render, services):
     for service in services:
-        path = k8s_copy / "overlays" / env / service.folder / "kustomization.yaml"
-        original = path.read_text()
+        folder = k8s_copy / "overlays" / env / service.folder
+        before = {(o["kind"], o["metadata"]["name"]): o for o in render(folder)}
         kustomization, entry = tag_file(k8s_copy, env, service)
         entry["newTag"] = f"{entry['newTag']}-next"
-        path.write_text(yaml.safe_dump(kustomization))
-        after = {(o["kind"], o["metadata"]["name"]): o for o in build(k8s_copy / "overlays" / env)}
-        path.write_text(original)
+        (folder / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+        after = {(o["kind"], o["metadata"]["name"]): o for o in build(folder)}
         changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
         assert changed == {("Deployment", service.name)}, service.name
