@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
@@ -20,6 +21,7 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 from sagaline.contracts.envelope import Envelope, Kind
+from sagaline.contracts.job.kafka import tolerant_parser, undecoded
 from sagaline.contracts.job.telemetry import log_context
 from sagaline.contracts.signing import SignatureError
 from sagaline.contracts.topics import DLQ, commands_topic, events_topic
@@ -83,13 +85,20 @@ class Coordinator:
         self.timers = TimerPoller(self.engine, interval=settings.timer_interval)
         middlewares = [KafkaTelemetryMiddleware(tracer_provider=tracer_provider)] if tracer_provider else []
         self.broker = KafkaBroker(settings.kafka_bootstrap, middlewares=middlewares, logger=None)
-        self.broker.subscriber(
-            *self.topology.events,
-            group_id=settings.topic_prefix + settings.consumer_group,
-            ack_policy=AckPolicy.MANUAL,
-            auto_offset_reset="earliest",
-            max_workers=settings.concurrency,
-        )(self._on_event)
+        # One subscriber and one consumer group per events topic: FastStream's concurrent
+        # manual-commit mode takes one topic each, a slow template cannot stall the others, and a
+        # consumer joining one group does not stop every other topic's consumers for a rebalance.
+        for topic in self.topology.events:
+            self.broker.subscriber(
+                topic,
+                group_id=f"{settings.topic_prefix}{settings.consumer_group}.{topic.removeprefix(settings.topic_prefix)}",
+                ack_policy=AckPolicy.MANUAL,
+                auto_offset_reset="earliest",
+                max_workers=settings.concurrency,
+                # The handler gets the raw record: undecodable bytes must reach the DLQ intact.
+                parser=tolerant_parser,
+                decoder=undecoded,
+            )(self._on_event)
 
     async def start(self) -> None:
         await self.declare_topics()
@@ -126,7 +135,9 @@ class Coordinator:
         finally:
             await admin.close()
 
-    async def _on_event(self, body: bytes, msg: KafkaMessage) -> None:
+    async def _on_event(self, message: Any) -> None:
+        msg = cast(KafkaMessage, message)
+        body: bytes = msg.body
         try:
             envelope = Envelope.from_bytes(body)
             self.keyring.verify(envelope)

@@ -17,7 +17,12 @@ class CoordinatorSettings(BaseSettings):
     redis_buckets: int = Field(default=16, ge=1, le=1024, description="Fixed for the life of the data.")
     topic_prefix: str = Field(default="", description="Prefix of every topic, e.g. 'staging.'.")
     consumer_group: str = "sagaline-coordinator"
-    concurrency: int = Field(default=4, ge=1, le=64, description="Event consumers in this process.")
+    concurrency: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Consumers per events topic in this process (parallel by partition).",
+    )
     topic_partitions: int = Field(default=4, ge=1, description="Partitions of topics it creates.")
     signing_keys: SecretStr = Field(description="'id:secret[,id:secret...]'; the first signs commands.")
     signing_active_key: str | None = None

@@ -1,0 +1,265 @@
+"""The coordinator against real Kafka and Redis, with scripted participants standing in for jobs.
+
+These tests pin the adapter semantics (commit before publish, duplicate replies, outbox recovery)
+without the derived-job services; the end-to-end tests with the real services live in tests/e2e.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sagaline.contracts.envelope import Envelope, Kind
+from sagaline.contracts.messages import Reply
+from sagaline.contracts.registry import message_class
+from sagaline.contracts.signing import KeyRing
+from sagaline.contracts.templates import inventory, notification, payment_gateway, shipping
+from sagaline.saga.coordinator import Coordinator
+from sagaline.saga.registry import WorkflowRegistry
+from sagaline.saga.settings import CoordinatorSettings
+from sagaline.saga.state import SagaStatus
+from sagaline.saga.workflows import register_default_workflows
+
+pytestmark = pytest.mark.integration
+
+KEYS = "k1:test-signing-key-0123456789"
+ORDER = {
+    "order_id": "ord-1",
+    "customer_email": "ada@example.com",
+    "items": [{"sku": "sku-1", "quantity": 1}],
+    "amount_cents": 1500,
+    "card_token": "tok_ok",
+    "recipient_name": "Ada",
+    "address_line": "1 Main St",
+    "city": "London",
+    "postal_code": "N1 1AA",
+    "country": "GB",
+}
+
+
+def _success(command: Envelope) -> Reply:
+    p = command.payload
+    replies: dict[str, Callable[[], Reply]] = {
+        "inventory.ReserveStock": lambda: inventory.StockReserved(
+            order_id=p["order_id"], reservation_id="r-1"
+        ),
+        "inventory.ReleaseStock": lambda: inventory.StockReleased(order_id=p["order_id"], released=True),
+        "payment_gateway.ChargePayment": lambda: payment_gateway.PaymentCharged(
+            order_id=p["order_id"], charge_id="ch-1", amount_cents=p["amount_cents"], currency=p["currency"]
+        ),
+        "payment_gateway.RefundPayment": lambda: payment_gateway.PaymentRefunded(
+            order_id=p["order_id"], refund_id="re-1", amount_cents=p["amount_cents"]
+        ),
+        "shipping.CreateShipment": lambda: shipping.ShipmentCreated(
+            order_id=p["order_id"], shipment_id="sh-1", tracking_number="TRK1"
+        ),
+        "shipping.CancelShipment": lambda: shipping.ShipmentCancelled(order_id=p["order_id"], cancelled=True),
+        "notification.SendNotification": lambda: notification.NotificationSent(
+            order_id=p["order_id"], delivery_id="d-1"
+        ),
+    }
+    return replies[command.message_type]()
+
+
+class ScriptedParticipants:
+    """Answers every command on the prefixed command topics; ``script`` may override a reply."""
+
+    def __init__(self, coordinator: Coordinator, keyring: KeyRing, copies: int = 1) -> None:
+        self.coordinator = coordinator
+        self.keyring = keyring
+        self.copies = copies
+        self.script: dict[str, Callable[[Envelope], Reply | None]] = {}
+        self.seen: list[Envelope] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> ScriptedParticipants:
+        bootstrap = self.coordinator.settings.kafka_bootstrap
+        self.consumer = AIOKafkaConsumer(
+            *self.coordinator.topology.commands,
+            bootstrap_servers=bootstrap,
+            group_id=f"scripted-{uuid.uuid4().hex[:8]}",
+            auto_offset_reset="earliest",
+        )
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+        await self.consumer.start()
+        await self.producer.start()
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        await self.consumer.stop()
+        await self.producer.stop()
+
+    async def _run(self) -> None:
+        async for record in self.consumer:
+            command = Envelope.from_bytes(record.value)
+            self.keyring.verify(command)
+            self.seen.append(command)
+            reply = self.script.get(command.message_type, _success)(command)
+            if reply is None:
+                continue
+            template = command.template_name
+            event = self.keyring.sign(
+                Envelope(
+                    message_type=reply.message_type,
+                    saga_id=command.saga_id,
+                    workflow=command.workflow,
+                    workflow_version=command.workflow_version,
+                    step=command.step,
+                    attempt=command.attempt,
+                    kind=Kind.EVENT,
+                    contract=command.contract,
+                    provider=command.provider,
+                    idempotency_key=command.idempotency_key,
+                    causation_id=command.message_id,
+                    payload=reply.model_dump(mode="json"),
+                )
+            )
+            topic = f"{self.coordinator.settings.topic_prefix}{template}.v1.events"
+            for _ in range(self.copies):
+                await self.producer.send_and_wait(topic, event.to_bytes(), key=command.saga_id.encode())
+
+
+def _settings(infra: Any, **overrides: Any) -> CoordinatorSettings:
+    run = uuid.uuid4().hex[:8]
+    values: dict[str, Any] = {
+        "kafka_bootstrap": infra.kafka_bootstrap,
+        "redis_url": infra.redis_url,
+        "redis_prefix": f"it-coord-{run}",
+        "topic_prefix": f"it{run}.",
+        "signing_keys": KEYS,
+        "api_token": "token",
+        "concurrency": 2,
+        "timer_interval": 0.05,
+        **overrides,
+    }
+    return CoordinatorSettings(**values)
+
+
+def _registry() -> WorkflowRegistry:
+    registry = WorkflowRegistry()
+    register_default_workflows(registry)
+    return registry
+
+
+async def _wait_final(
+    coordinator: Coordinator, saga_ids: list[str], seconds: float = 60
+) -> dict[str, SagaStatus]:
+    deadline = time.monotonic() + seconds
+    states: dict[str, SagaStatus] = {}
+    while time.monotonic() < deadline:
+        for saga_id in saga_ids:
+            state = await coordinator.store.load(saga_id)
+            if state is not None:
+                states[saga_id] = state.status
+        if len(states) == len(saga_ids) and all(
+            s.terminal or s is SagaStatus.FAILED for s in states.values()
+        ):
+            return states
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"sagas not final within {seconds}s: {states}")
+
+
+async def test_when_every_participant_succeeds_the_order_saga_completes(infra):
+    coordinator = Coordinator(_settings(infra), _registry())
+    await coordinator.start()
+    try:
+        async with ScriptedParticipants(coordinator, coordinator.keyring) as jobs:
+            _saga, created = await coordinator.engine.start("order_processing_workflow", ORDER, "s-happy")
+            assert created
+            states = await _wait_final(coordinator, ["s-happy"])
+            assert states == {"s-happy": SagaStatus.COMPLETED}
+            final = await coordinator.store.load("s-happy")
+            assert final is not None
+            assert final.data["charge_id"] == "ch-1"
+            assert final.data["delivery_id"] == "d-1"
+            assert [c.step for c in jobs.seen] == [
+                "reserve_inventory",
+                "charge_payment",
+                "create_shipment",
+                "send_confirmation",
+            ]
+            assert final.trace_parent is None or final.trace_parent.startswith("00-")
+    finally:
+        await coordinator.stop()
+
+
+async def test_when_every_reply_arrives_three_times_each_step_moves_once(infra):
+    coordinator = Coordinator(_settings(infra), _registry())
+    await coordinator.start()
+    try:
+        async with ScriptedParticipants(coordinator, coordinator.keyring, copies=3) as jobs:
+            ids = [f"s-dup-{i}" for i in range(5)]
+            for saga_id in ids:
+                await coordinator.engine.start(
+                    "order_processing_workflow", {**ORDER, "order_id": saga_id}, saga_id
+                )
+            states = await _wait_final(coordinator, ids)
+            assert set(states.values()) == {SagaStatus.COMPLETED}
+            for saga_id in ids:
+                final = await coordinator.store.load(saga_id)
+                assert final is not None
+                sent = [h for h in final.history if h.event == "command_sent"]
+                assert len(sent) == 4, f"{saga_id} sent {len(sent)} commands"
+            assert len(jobs.seen) == 4 * len(ids), "no command was sent twice"
+    finally:
+        await coordinator.stop()
+
+
+async def test_when_the_card_is_declined_inventory_is_released_and_nothing_else(infra):
+    coordinator = Coordinator(_settings(infra), _registry())
+    await coordinator.start()
+    try:
+        async with ScriptedParticipants(coordinator, coordinator.keyring) as jobs:
+            jobs.script["payment_gateway.ChargePayment"] = lambda c: payment_gateway.PaymentDeclined(
+                reason="card declined", decline_code="card_declined"
+            )
+            await coordinator.engine.start("order_processing_workflow", ORDER, "s-decline")
+            assert await _wait_final(coordinator, ["s-decline"]) == {"s-decline": SagaStatus.COMPENSATED}
+            assert [c.message_type for c in jobs.seen] == [
+                "inventory.ReserveStock",
+                "payment_gateway.ChargePayment",
+                "inventory.ReleaseStock",
+            ]
+    finally:
+        await coordinator.stop()
+
+
+async def test_when_the_publisher_dies_after_commit_the_outbox_is_sent_by_recovery(infra):
+    settings = _settings(infra, lease_seconds=0.5)
+    crashed = Coordinator(settings, _registry())
+    await crashed.start()
+
+    async def lose(entries: Any) -> None:  # the process "dies" between commit and publish
+        return None
+
+    crashed.relay.publish = lose  # type: ignore[method-assign]
+    await crashed.engine.start("order_processing_workflow", ORDER, "s-outbox")
+    assert await crashed.store.outbox_size() == 1
+    await crashed.stop()
+
+    survivor = Coordinator(settings, _registry())
+    await survivor.start()  # recovers leased-out entries whose lease ran out (after 0.5 s)
+    try:
+        async with ScriptedParticipants(survivor, survivor.keyring):
+            assert await _wait_final(survivor, ["s-outbox"]) == {"s-outbox": SagaStatus.COMPLETED}
+        assert await survivor.store.outbox_size() == 0
+    finally:
+        await survivor.stop()
+
+
+def test_message_classes_resolve_for_every_scripted_reply():
+    for name in (
+        "inventory.StockReserved",
+        "payment_gateway.PaymentCharged",
+        "notification.NotificationSent",
+    ):
+        assert issubclass(message_class(name), Reply)
