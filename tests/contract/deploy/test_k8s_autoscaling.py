@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sagaline.contracts.registry import template
-from sagaline.contracts.topics import commands_topic
+from sagaline.contracts.topics import commands_topic, events_topic
 
 pytestmark = pytest.mark.contract
 
@@ -48,59 +48,62 @@ def test_scaled_objects_have_the_fields_their_crd_requires(prod, services):
         assert spec["triggers"], service.name
         for trigger in spec["triggers"]:
             assert trigger["type"] == "kafka"
-            assert all(isinstance(v, str) for v in trigger["metadata"].values()), (
-                "metadata is map[string]string"
-            )
+            # The CRD types metadata as map[string]string.
+            assert all(isinstance(v, str) for v in trigger["metadata"].values()), service.name
             assert set(trigger["metadata"]) <= KAFKA_SCALER_KEYS, service.name
 
 
-def test_the_scaler_watches_the_group_and_brokers_the_service_uses(prod, services):
+def test_the_scaler_reaches_the_brokers_the_way_the_service_does(prod, services):
     for service, scaled in keda(prod, services):
         env = prod.environment(service)
-        (trigger,) = scaled["spec"]["triggers"]
-        meta = trigger["metadata"]
-        for key in ("bootstrapServers", "consumerGroup"):
-            from_env = meta.get(f"{key}FromEnv")
-            assert from_env in env, f"{service.name}: {key} must come from the container's own settings"
-        assert meta["sasl"] == KEDA_SASL[env["SAGALINE_KAFKA_SASL_MECHANISM"]]
-        assert meta["tls"] == ("enable" if env["SAGALINE_KAFKA_TLS"] == "true" else "disable")
+        for trigger in scaled["spec"]["triggers"]:
+            meta = trigger["metadata"]
+            # From the container's own settings, so the scaler cannot drift from the service.
+            assert meta["bootstrapServersFromEnv"] in env, service.name
+            assert meta["sasl"] == KEDA_SASL[env["SAGALINE_KAFKA_SASL_MECHANISM"]]
+            assert meta["tls"] == ("enable" if env["SAGALINE_KAFKA_TLS"] == "true" else "disable")
 
 
-def test_a_job_scales_on_the_lag_of_its_commands_and_never_past_their_partitions(prod, jobs):
+def test_a_job_scales_on_its_groups_lag_on_its_commands_never_past_their_partitions(prod, jobs):
     for job, scaled in keda(prod, jobs):
         topic = commands_topic(template(job.template), job.provider)
         (trigger,) = scaled["spec"]["triggers"]
         assert trigger["metadata"]["topic"] == topic
+        assert trigger["metadata"]["consumerGroupFromEnv"] == "SAGALINE_CONSUMER_GROUP"
         assert 1 <= scaled["spec"]["minReplicaCount"] <= scaled["spec"]["maxReplicaCount"]
         assert scaled["spec"]["maxReplicaCount"] <= partitions(prod, topic), job.name
 
 
-def test_the_coordinator_scales_on_all_its_events_and_keeps_two_replicas(prod, services):
-    coordinator = [s for s in services if not s.is_job]
-    for _, scaled in keda(prod, coordinator):
-        (trigger,) = scaled["spec"]["triggers"]
-        # No topic: KEDA sums the lag of every topic the group consumes.
-        assert "topic" not in trigger["metadata"]
-        assert "topicFromEnv" not in trigger["metadata"]
-        assert scaled["spec"]["minReplicaCount"] >= 2
+def test_the_coordinator_scales_on_each_events_topic_in_its_group_and_keeps_two_replicas(
+    prod, services, jobs
+):
+    (coordinator,) = [s for s in services if not s.is_job]
+    scaled = prod.get("ScaledObject", coordinator.name)
+    group = prod.environment(coordinator)["SAGALINE_CONSUMER_GROUP"]
+    watched = {(t["metadata"]["topic"], t["metadata"]["consumerGroup"]) for t in scaled["spec"]["triggers"]}
+    # The coordinator consumes each events topic in a group of its own: <group>.<topic>.
+    events = {events_topic(template(job.template)) for job in jobs}
+    assert watched == {(topic, f"{group}.{topic}") for topic in events}
+    assert scaled["spec"]["minReplicaCount"] >= 2
+    assert all(scaled["spec"]["maxReplicaCount"] <= partitions(prod, topic) for topic in events)
 
 
 def test_the_scaler_logs_in_with_the_services_own_credentials(prod, services):
     for service, scaled in keda(prod, services):
-        (trigger,) = scaled["spec"]["triggers"]
-        auth = prod.get("TriggerAuthentication", trigger["authenticationRef"]["name"])["spec"]
-        params = {}
-        for entry in auth.get("env", []):
-            assert {"parameter", "name"} <= set(entry)
-            assert entry["containerName"] == prod.container(service)["name"]
-            params[entry["parameter"]] = prod.environment(service)[entry["name"]]
-        for entry in auth.get("secretTargetRef", []):
-            assert {"parameter", "name", "key"} <= set(entry)
-            params[entry["parameter"]] = (entry["name"], entry["key"])
-        assert params["username"] == service.name
-        assert params["password"] == (service.name, "password")
-        if trigger["metadata"]["tls"] == "enable":
-            assert "ca" in params, f"{service.name}: TLS to a private CA needs the ca parameter"
+        for trigger in scaled["spec"]["triggers"]:
+            auth = prod.get("TriggerAuthentication", trigger["authenticationRef"]["name"])["spec"]
+            params = {}
+            for entry in auth.get("env", []):
+                assert {"parameter", "name"} <= set(entry)
+                assert entry["containerName"] == prod.container(service)["name"]
+                params[entry["parameter"]] = prod.environment(service)[entry["name"]]
+            for entry in auth.get("secretTargetRef", []):
+                assert {"parameter", "name", "key"} <= set(entry)
+                params[entry["parameter"]] = (entry["name"], entry["key"])
+            assert params["username"] == service.name
+            assert params["password"] == (service.name, "password")
+            if trigger["metadata"]["tls"] == "enable":
+                assert "ca" in params, f"{service.name}: TLS to a private CA needs the ca parameter"
 
 
 def test_dev_falls_back_to_a_cpu_hpa_per_deployment(rendered, services):

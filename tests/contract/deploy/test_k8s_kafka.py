@@ -24,6 +24,11 @@ def topics_of(job) -> tuple[str, str]:
     return commands_topic(t, job.provider), events_topic(t)
 
 
+def coordinator_group(group: str, events: str) -> str:
+    """The coordinator consumes each events topic in a group of its own, named like this."""
+    return f"{group}.{events}"
+
+
 def acl_grants(user: dict) -> dict[tuple[str, str], set[str]]:
     """(resource type, name) -> operations, for the user's allow rules."""
     grants: dict[tuple[str, str], set[str]] = {}
@@ -57,10 +62,11 @@ def test_each_job_reads_its_commands_in_its_group_and_writes_its_events_and_the_
 def test_the_coordinator_reads_every_events_topic_and_writes_every_commands_topic(manifests, services, jobs):
     (coordinator,) = [s for s in services if not s.is_job]
     group = manifests.environment(coordinator)["SAGALINE_CONSUMER_GROUP"]
-    wanted = {("group", group): {"Read"}, ("topic", DLQ): {"Write", "Describe"}}
+    wanted = {("topic", DLQ): {"Write", "Describe"}}
     for job in jobs:
         commands, events = topics_of(job)
         wanted[("topic", events)] = {"Read", "Describe"}
+        wanted[("group", coordinator_group(group, events))] = {"Read"}
         wanted[("topic", commands)] = {"Write", "Describe"}
     assert acl_grants(manifests.get("KafkaUser", coordinator.name)) == wanted
 
