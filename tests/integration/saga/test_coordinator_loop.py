@@ -133,7 +133,7 @@ def _settings(infra: Any, **overrides: Any) -> CoordinatorSettings:
     values: dict[str, Any] = {
         "kafka_bootstrap": infra.kafka_bootstrap,
         "redis_url": infra.redis_url,
-        "redis_prefix": f"it-coord-{run}",
+        "redis_prefix": f"it-coord-{run}:",
         "topic_prefix": f"it{run}.",
         "signing_keys": KEYS,
         "api_token": "token",

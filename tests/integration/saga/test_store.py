@@ -19,9 +19,9 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 @pytest.fixture
 async def store(infra):
     client = aioredis.from_url(infra.redis_url)
-    prefix = f"test:{uuid.uuid4().hex[:10]}"
+    prefix = f"test:{uuid.uuid4().hex[:10]}:"
     yield SagaStore(client, KeySpace(prefix, buckets=4), lease_seconds=5)
-    keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
+    keys = [k async for k in client.scan_iter(match=f"{prefix}*")]
     if keys:
         await client.delete(*keys)
     await client.aclose()

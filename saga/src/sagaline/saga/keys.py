@@ -21,7 +21,7 @@ class BucketKeys:
 
     @property
     def tag(self) -> str:
-        return f"{self.prefix}:{{sg{self.bucket:02d}}}"
+        return f"{self.prefix}{{sg{self.bucket:02d}}}"
 
     def saga(self, saga_id: str) -> str:
         return f"{self.tag}:saga:{saga_id}"
@@ -52,7 +52,7 @@ class BucketKeys:
 
 @dataclass(frozen=True)
 class KeySpace:
-    prefix: str = "sagaline"
+    prefix: str = "sagaline:"
     buckets: int = DEFAULT_BUCKETS
 
     def bucket_of(self, saga_id: str) -> BucketKeys:

@@ -13,7 +13,9 @@ class CoordinatorSettings(BaseSettings):
     service_name: str = "sagaline-coordinator"
     kafka_bootstrap: str = "127.0.0.1:9092"
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
-    redis_prefix: str = Field(default="sagaline", description="Prefix of the coordinator's Redis keys.")
+    redis_prefix: str = Field(
+        default="sagaline:", description="Prefix of every Redis key the coordinator writes."
+    )
     redis_buckets: int = Field(default=16, ge=1, le=1024, description="Fixed for the life of the data.")
     topic_prefix: str = Field(default="", description="Prefix of every topic, e.g. 'staging.'.")
     consumer_group: str = "sagaline-coordinator"
