@@ -1,4 +1,4 @@
-"""Test machinery for derived jobs run as real processes: the command their Dockerfile runs.
+"""Derived jobs run as real processes, with the command their Dockerfile runs.
 
 ``restart_mid_stream`` is the scenario every job's tests run: start ``python -m <job>``, send a
 stream of commands, stop the job with SIGTERM part-way, start it again, and return every reply, so
