@@ -184,12 +184,12 @@ class SagaStore:
         ranked = sorted(
             ((score, _text(member)) for rows in per_bucket for member, score in rows), reverse=True
         )
-        states = await self._load_many([saga_id for _, saga_id in ranked])
+        states = await self.load_many([saga_id for _, saga_id in ranked])
         if workflow:
             states = [s for s in states if workflow in (s.workflow, f"{s.workflow}@{s.workflow_version}")]
         return SagaPage(items=states[offset : offset + limit], total=len(states))
 
-    async def _load_many(self, saga_ids: list[str]) -> list[SagaState]:
+    async def load_many(self, saga_ids: list[str]) -> list[SagaState]:
         if not saga_ids:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:

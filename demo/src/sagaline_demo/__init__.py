@@ -1,0 +1,1 @@
+"""The order demo and the shared harness the benchmarks drive the real stack with."""

@@ -1,0 +1,130 @@
+"""What the demo must prove before it exits 0: the books balance and every saga is one trace."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mailbox
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from sagaline.simulators.ledger import read_ledger
+
+from sagaline_demo.report import Outcome
+from sagaline_demo.system import System
+
+EXPECTED_SERVICES = {"sagaline-coordinator", "inventory_reservation_job", "shipping_fedex_job"}
+
+
+async def run_checks(console: Console, system: System, outcomes: list[Outcome]) -> bool:
+    results = [
+        _final_states(outcomes),
+        _expected_outcomes(outcomes),
+        await _ledger(system, outcomes),
+        _emails(system, outcomes),
+        await _traces(console, system, outcomes),
+    ]
+    for name, problems in results:
+        if problems:
+            console.print(f"[red]FAIL[/] {name}")
+            for problem in problems[:10]:
+                console.print(f"   - {problem}")
+            if len(problems) > 10:
+                console.print(f"   ... and {len(problems) - 10} more")
+        else:
+            console.print(f"[green]ok[/]   {name}")
+    return not any(problems for _, problems in results)
+
+
+def _final_states(outcomes: list[Outcome]) -> tuple[str, list[str]]:
+    stuck = [
+        f"{o.order.order_id}: {o.state.status.value} ({o.state.failure_reason})"
+        for o in outcomes
+        if o.state.status.value not in ("completed", "compensated")
+    ]
+    return "every saga completed or compensated", stuck
+
+
+def _expected_outcomes(outcomes: list[Outcome]) -> tuple[str, list[str]]:
+    want = {"good": "completed", "declined": "compensated", "undeliverable": "compensated"}
+    wrong = [
+        f"{o.order.order_id} ({o.order.kind}) ended {o.state.status.value}: {o.state.rollback_reason}"
+        for o in outcomes
+        if o.state.status.value != want[o.order.kind]
+    ]
+    return "good orders completed, declined and undeliverable ones compensated", wrong
+
+
+async def _ledger(system: System, outcomes: list[Outcome]) -> tuple[str, list[str]]:
+    books = await read_ledger(system.redis, system.config.redis_prefix, ("stripe", "paypal"))
+    problems = list(books.problems())
+    for o in outcomes:
+        net = books.net_cents(o.order.order_id)
+        if o.state.status.value == "completed" and net != o.order.data["amount_cents"]:
+            problems.append(
+                f"completed {o.order.order_id} nets {net} cents, not {o.order.data['amount_cents']}"
+            )
+        if o.state.status.value == "compensated" and net != 0:
+            problems.append(f"compensated {o.order.order_id} still nets {net} cents")
+    return (
+        "ledger: no double charge, every compensated order refunded, every refund matches a charge",
+        problems,
+    )
+
+
+def _emails(system: System, outcomes: list[Outcome]) -> tuple[str, list[str]]:
+    maildir = Path(system.config.extra_env.get("SAGALINE_MAILDIR", ".stack/mail"))
+    wanted = {o.order.order_id for o in outcomes if o.state.status.value == "completed"}
+    seen: set[str] = set()
+    if maildir.exists():
+        for message in mailbox.Maildir(str(maildir), create=False):
+            subject = str(message.get("Subject", ""))
+            seen.update(order for order in wanted if order in subject)
+    missing = sorted(wanted - seen)
+    return "a confirmation email was delivered for every completed order", [
+        f"no email for {m}" for m in missing
+    ]
+
+
+async def _traces(console: Console, system: System, outcomes: list[Outcome]) -> tuple[str, list[str]]:
+    problems: list[str] = []
+    for label, status in (("completed", "completed"), ("compensated", "compensated")):
+        sample = next((o for o in outcomes if o.state.status.value == status and o.state.trace_parent), None)
+        if sample is None:
+            problems.append(f"no {label} saga with a trace to show")
+            continue
+        trace_id = sample.state.trace_parent.split("-")[1]  # type: ignore[union-attr]
+        trace = await asyncio.to_thread(_fetch_trace, system.config.jaeger_query, trace_id)
+        if trace is None:
+            problems.append(f"trace {trace_id} of {label} saga {sample.state.saga_id} not in Jaeger")
+            continue
+        services = {p["serviceName"] for p in trace["processes"].values()}
+        missing = EXPECTED_SERVICES - services
+        if missing:
+            problems.append(f"trace {trace_id} has no spans from {sorted(missing)}")
+        if len({s["traceID"] for s in trace["spans"]}) != 1:
+            problems.append(f"trace {trace_id} mixes trace ids")
+        console.print(
+            f"Jaeger: {label} saga {sample.order.order_id}: {system.config.jaeger_query}/trace/{trace_id}"
+            f" ({len(trace['spans'])} spans from {len(services)} services)"
+        )
+    return "one trace per saga in Jaeger, with spans from the coordinator and the jobs", problems
+
+
+def _fetch_trace(jaeger: str, trace_id: str, seconds: float = 30.0) -> dict[str, Any] | None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{jaeger}/api/traces/{trace_id}", timeout=5) as response:
+                data = json.loads(response.read()).get("data") or []
+                if data:
+                    return dict(data[0])
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                raise
+        time.sleep(0.5)
+    return None

@@ -1,0 +1,94 @@
+"""Start Sagaline services as real OS processes, wait until each is ready, stop them with SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    module: str
+    port: int
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def ready_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/ready"
+
+
+class ServiceStartError(RuntimeError):
+    pass
+
+
+class ProcessGroup:
+    """The services of one run; each writes its JSON log lines to ``<log_dir>/<name>.log``."""
+
+    def __init__(self, specs: Sequence[ServiceSpec], log_dir: Path, base_env: Mapping[str, str]) -> None:
+        self.specs = list(specs)
+        self.log_dir = log_dir
+        self.base_env = dict(base_env)
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, deadline_seconds: float = 60.0) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for spec in self.specs:
+            self.start_one(spec)
+        for spec in self.specs:
+            self.wait_ready(spec, deadline_seconds)
+
+    def start_one(self, spec: ServiceSpec) -> None:
+        env = {**os.environ, **self.base_env, **spec.env, "SAGALINE_HTTP_PORT": str(spec.port)}
+        log = (self.log_dir / f"{spec.name}.log").open("ab")
+        self.procs[spec.name] = subprocess.Popen(
+            [sys.executable, "-m", spec.module], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def wait_ready(self, spec: ServiceSpec, deadline_seconds: float) -> None:
+        deadline = time.monotonic() + deadline_seconds
+        proc = self.procs[spec.name]
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise ServiceStartError(
+                    f"{spec.name} exited with {proc.returncode}; see {self.log_dir / (spec.name + '.log')}"
+                )
+            try:
+                if httpx.get(spec.ready_url, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise ServiceStartError(
+            f"{spec.name} not ready within {deadline_seconds:.0f}s; see {self.log_dir / (spec.name + '.log')}"
+        )
+
+    def stop(self, grace_seconds: float = 20.0) -> dict[str, int | None]:
+        """SIGTERM every service, wait for graceful exits, SIGKILL stragglers; returns exit codes."""
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace_seconds
+        codes: dict[str, int | None] = {}
+        for name, proc in self.procs.items():
+            try:
+                codes[name] = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes[name] = None
+        self.procs.clear()
+        return codes
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one service (chaos): no graceful shutdown, nothing flushed."""
+        proc = self.procs.pop(name)
+        proc.kill()
+        proc.wait()
