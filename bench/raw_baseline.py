@@ -8,7 +8,6 @@ hops per "saga", exactly as the coordinator does, through four plain aiokafka pr
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 import time
 import uuid
@@ -28,7 +27,7 @@ class RawBaseline:
         run = uuid.uuid4().hex[:8]
         self.commands = [f"bench.raw.{run}.step{i}.commands" for i in range(STEPS)]
         self.replies = f"bench.raw.{run}.replies"
-        self.procs: list[subprocess.Popen[str]] = []
+        self.procs: list[asyncio.subprocess.Process] = []
         self.pending: dict[bytes, asyncio.Future[None]] = {}
 
     async def __aenter__(self) -> RawBaseline:
@@ -41,22 +40,19 @@ class RawBaseline:
         finally:
             await admin.close()
         for i, topic in enumerate(self.commands):
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(HERE / "raw_echo_job.py"),
-                    self.bootstrap,
-                    topic,
-                    self.replies,
-                    f"{topic}.g",
-                ],
-                stdout=subprocess.PIPE,
-                text=True,
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                str(HERE / "raw_echo_job.py"),
+                self.bootstrap,
+                topic,
+                self.replies,
+                f"{topic}.g",
+                stdout=asyncio.subprocess.PIPE,
             )
             self.procs.append(proc)
             assert proc.stdout is not None
-            line = await asyncio.to_thread(proc.stdout.readline)
-            if line.strip() != "ready":
+            line = await asyncio.wait_for(proc.stdout.readline(), 60)
+            if line.strip() != b"ready":
                 raise RuntimeError(f"raw echo job {i} did not start")
         self.producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all", linger_ms=1
@@ -81,7 +77,7 @@ class RawBaseline:
         for proc in self.procs:
             proc.terminate()
         for proc in self.procs:
-            proc.wait(timeout=20)
+            await asyncio.wait_for(proc.wait(), 20)
 
     async def _read_replies(self) -> None:
         while True:
