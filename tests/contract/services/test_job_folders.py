@@ -13,6 +13,7 @@ import pytest
 from sagaline.contracts.job import TemplateJob
 from sagaline.contracts.job.settings import JobSettings
 from sagaline.contracts.registry import TEMPLATES
+from sagaline.contracts.topics import commands_topic
 
 pytestmark = pytest.mark.contract
 
@@ -125,6 +126,20 @@ def test_the_image_is_multi_stage_non_root_holds_only_its_packages_and_runs_the_
     [user] = re.findall(r"^USER\s+(\S+)\s*$", dockerfile, re.MULTILINE)[-1:]
     assert re.fullmatch(r"[1-9]\d*:[1-9]\d*", user), f"USER {user} is not a numeric non-root uid:gid"
     assert dockerfile.rstrip().splitlines()[-1] == f'CMD ["python", "-m", "{job.name}"]'
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("job", JOBS, ids=lambda job: job.name)
+async def test_the_app_factory_builds_the_job_on_its_providers_commands_topic(job):
+    app_module = importlib.import_module(f"{job.name}.app")
+    settings = job.settings(signing_keys="contract:0123456789abcdef", topic_prefix="contract.")
+    app = app_module.create_job_app(settings)
+    try:
+        assert isinstance(app.job, job.job_class)
+        assert app.settings is settings
+        assert app.topics.commands == "contract." + commands_topic(job.job_class.template, job.provider)
+    finally:
+        await app.store.close()
 
 
 PAIRS = [
