@@ -125,3 +125,16 @@ def test_compose_and_kubernetes_use_the_same_consumer_groups(compose, services, 
     for service, spec in app_services(compose, services):
         group = rendered["prod"].environment(service)["SAGALINE_CONSUMER_GROUP"]
         assert spec["environment"]["SAGALINE_CONSUMER_GROUP"] == group, service.name
+
+
+def test_the_pods_run_as_the_uid_and_gid_each_image_is_built_to_run_as(
+    compose, services, rendered, repo_root
+):
+    for service, spec in app_services(compose, services):
+        dockerfile = (repo_root / spec["build"].get("context", ".") / spec["build"]["dockerfile"]).read_text()
+        users = re.findall(r"^USER\s+(\d+):(\d+)\s*$", dockerfile, re.MULTILINE)
+        assert users, f"{service.name}: the image must end on a numeric USER uid:gid"
+        uid, gid = map(int, users[-1])
+        for manifests in rendered.values():
+            pod = manifests.deployment(service)["spec"]["template"]["spec"]["securityContext"]
+            assert (pod["runAsUser"], pod["runAsGroup"]) == (uid, gid), f"{manifests.env} {service.name}"
