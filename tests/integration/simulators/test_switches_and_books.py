@@ -62,6 +62,7 @@ async def test_the_call_log_counts_calls_per_operation_and_key(redis, prefix):
         await log.record(operation, key)
     assert await log.count("send", "k1") == 2
     assert await log.all() == {("send", "k1"): 2, ("send", "k:2"): 1}
+    assert 0 < await redis.ttl(f"{prefix}sim:email:calls:send:k1") <= 7 * 24 * 3600
 
 
 async def test_an_order_has_one_live_shipment_until_it_is_cancelled(redis, prefix):

@@ -25,7 +25,9 @@ class Simulation:
             settings.redis_url.get_secret_value(), decode_responses=True
         )
         self.outage = OutageSwitch(self.redis, settings.redis_prefix, settings.provider)
-        self.calls = CallLog(self.redis, settings.redis_prefix, settings.provider)
+        self.calls = CallLog(
+            self.redis, settings.redis_prefix, settings.provider, ttl_seconds=settings.dedupe_ttl_seconds
+        )
 
     async def open(self) -> None:
         if self.settings.sim_outage_seconds > 0:
