@@ -54,3 +54,10 @@ def test_a_charge_refunded_twice_is_named():
         refunds=(refund("re1", "ch1", "o1", 500), refund("re2", "ch1", "o1", 500)),
     )
     assert snapshot.problems() == ["charge ch1 at stripe is refunded 2 times"]
+
+
+def test_a_snapshot_narrowed_to_some_orders_reports_only_their_problems():
+    snapshot = LedgerSnapshot(charges=(charge("ch1", "o1"), charge("ch2", "o1"), charge("ch3", "o2")))
+    assert snapshot.for_orders(["o2"]).problems() == []
+    assert snapshot.for_orders(["o1", "o2"]).problems() == snapshot.problems() != []
+    assert snapshot.for_orders(["o2"]).charges == (charge("ch3", "o2"),)

@@ -216,6 +216,14 @@ class LedgerSnapshot:
         charged = sum(c.amount_cents for c in self.charges_for(order_id))
         return charged - sum(r.amount_cents for r in self.refunds_for(order_id))
 
+    def for_orders(self, order_ids: Iterable[str]) -> LedgerSnapshot:
+        """Only these orders' charges and refunds, e.g. one demo run's in books shared with others."""
+        wanted = set(order_ids)
+        return LedgerSnapshot(
+            tuple(c for c in self.charges if c.order_id in wanted),
+            tuple(r for r in self.refunds if r.order_id in wanted),
+        )
+
     def problems(self) -> list[str]:
         """Every way the books are wrong; empty when no order is charged twice and every refund
         matches one charge of its order, at most once and for no more than was charged."""
