@@ -17,7 +17,19 @@ from sagaline.simulators.ledger import read_ledger
 from sagaline_demo.report import Outcome
 from sagaline_demo.system import System
 
-EXPECTED_SERVICES = {"sagaline-coordinator", "inventory_reservation_job", "shipping_fedex_job"}
+JOB_OF_PROVIDER = {
+    "reservation": "inventory_reservation_job",
+    "stripe": "payment_gateway_stripe_job",
+    "paypal": "payment_gateway_paypal_job",
+    "fedex": "shipping_fedex_job",
+    "email": "notification_email_job",
+}
+
+
+def _services_involved(outcome: Outcome) -> set[str]:
+    """The coordinator and every job the saga sent a command to (history: "command_sent to X")."""
+    providers = {h.detail.removeprefix("to ") for h in outcome.state.history if h.event == "command_sent"}
+    return {"sagaline-coordinator"} | {JOB_OF_PROVIDER[p] for p in providers if p in JOB_OF_PROVIDER}
 
 
 async def run_checks(console: Console, system: System, outcomes: list[Outcome]) -> bool:
@@ -103,11 +115,17 @@ async def _traces(console: Console, system: System, outcomes: list[Outcome]) -> 
             problems.append(f"trace {trace_id} of {label} saga {sample.state.saga_id} not in Jaeger")
             continue
         services = {p["serviceName"] for p in trace["processes"].values()}
-        missing = EXPECTED_SERVICES - services
+        missing = _services_involved(sample) - services
         if missing:
             problems.append(f"trace {trace_id} has no spans from {sorted(missing)}")
         if len({s["traceID"] for s in trace["spans"]}) != 1:
             problems.append(f"trace {trace_id} mixes trace ids")
+        span_ids = {s["spanID"] for s in trace["spans"]}
+        roots = [
+            s for s in trace["spans"] if not any(r["spanID"] in span_ids for r in s.get("references", []))
+        ]
+        if len(roots) != 1:
+            problems.append(f"trace {trace_id} has {len(roots)} root spans, not 1")
         console.print(
             f"Jaeger: {label} saga {sample.order.order_id}: {system.config.jaeger_query}/trace/{trace_id}"
             f" ({len(trace['spans'])} spans from {len(services)} services)"

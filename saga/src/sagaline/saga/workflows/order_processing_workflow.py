@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 from sagaline.contracts.messages import sensitive
+from sagaline.contracts.retry import RetryPolicy
 from sagaline.contracts.templates import inventory, notification, payment_gateway, shipping
 from sagaline.contracts.templates.inventory import StockLine, StockReserved
 from sagaline.contracts.templates.notification import EMAIL_PATTERN, NotificationSent
@@ -37,12 +38,16 @@ class OrderData(BaseModel):
 
 _ORDER = {"order_id": "$.order_id"}
 
+# Undoing must outlast a provider outage: a compensation that gives up parks the saga as failed
+# for an operator, so compensations retry for about half a minute before they do.
+_PATIENT = RetryPolicy(max_attempts=10, initial_interval=0.5, backoff_coefficient=2.0, max_interval=5.0)
+
 order_processing_workflow = (
     workflow("order_processing_workflow", "1.0.0", "Reserve stock, charge, ship and confirm an order.")
     .step("reserve_inventory")
     .invoke(inventory.TEMPLATE, "reserve", providers=["reservation"], command={**_ORDER, "items": "$.items"})
     .on_reply(StockReserved, {"reservation_id": "$.reservation_id"})
-    .with_compensation("release", name="release_inventory", command=_ORDER)
+    .with_compensation("release", name="release_inventory", command=_ORDER, retry=_PATIENT)
     .step("charge_payment")
     .invoke(
         payment_gateway.TEMPLATE,
@@ -65,6 +70,7 @@ order_processing_workflow = (
             "amount_cents": "$.amount_cents",
             "currency": "$.currency",
         },
+        retry=_PATIENT,
     )
     .step("create_shipment")
     .invoke(
@@ -81,7 +87,7 @@ order_processing_workflow = (
         },
     )
     .on_reply(ShipmentCreated, {"shipment_id": "$.shipment_id", "tracking_number": "$.tracking_number"})
-    .with_compensation("cancel", name="cancel_shipment", command=_ORDER)
+    .with_compensation("cancel", name="cancel_shipment", command=_ORDER, retry=_PATIENT)
     .step("send_confirmation")
     .invoke(
         notification.TEMPLATE,
