@@ -92,3 +92,8 @@ class ProcessGroup:
         proc = self.procs.pop(name)
         proc.kill()
         proc.wait()
+
+    def restart(self, name: str, deadline_seconds: float = 60.0) -> None:
+        spec = next(s for s in self.specs if s.name == name)
+        self.start_one(spec)
+        self.wait_ready(spec, deadline_seconds)

@@ -30,7 +30,7 @@ JOBS = (
     ("shipping_fedex_job", 8094),
     ("notification_email_job", 8095),
 )
-COORDINATOR_PORT = 8090
+COORDINATOR_PORTS = (8090, 8190, 8290)
 
 
 @dataclass
@@ -57,7 +57,7 @@ class SystemConfig:
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{COORDINATOR_PORT}"
+        return f"http://127.0.0.1:{COORDINATOR_PORTS[0]}"
 
     def env(self) -> dict[str, str]:
         return {
@@ -79,17 +79,21 @@ class SystemConfig:
 class System:
     """Start/stop the services; start sagas through the HTTP API; read their state from Redis."""
 
-    def __init__(self, config: SystemConfig) -> None:
+    def __init__(self, config: SystemConfig, coordinators: int = 1) -> None:
+        """``coordinators`` processes share the work (0: the caller runs its own, in-process)."""
+        if not 0 <= coordinators <= len(COORDINATOR_PORTS):
+            raise ValueError(f"between 0 and {len(COORDINATOR_PORTS)} coordinators")
         self.config = config
         specs = [ServiceSpec(name, name, port) for name, port in JOBS]
-        specs.append(
+        specs += [
             ServiceSpec(
-                "coordinator",
+                f"coordinator-{i}",
                 "sagaline.saga",
-                COORDINATOR_PORT,
+                COORDINATOR_PORTS[i],
                 {"SAGALINE_CONCURRENCY": str(config.coordinator_concurrency)},
             )
-        )
+            for i in range(coordinators)
+        ]
         self.processes = ProcessGroup(specs, config.log_dir / config.run_id, config.env())
         self.redis = aioredis.from_url(config.redis_url)
         self.store = SagaStore(self.redis, KeySpace(config.redis_prefix))

@@ -1,0 +1,175 @@
+"""order_processing_workflow end to end: HTTP start, five job processes, Kafka, Redis, SMTP, Jaeger."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mailbox
+import time
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any
+
+import pytest
+from inventory_reservation_job.provider import StockStore
+from sagaline.simulators.faults import OutageSwitch
+from sagaline.simulators.ledger import read_ledger
+from sagaline_demo.orders import make_orders
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _order(kind: str = "good", **changes: Any) -> dict[str, Any]:
+    data = dict(make_orders(1, uuid.uuid4().hex[:8], declined=0, undeliverable=0)[0].data)
+    data["items"] = [{"sku": f"sku-e2e-{uuid.uuid4().hex[:6]}", "quantity": 2}]
+    if kind == "declined":
+        data["card_token"] = "tok_declined"
+    if kind == "undeliverable":
+        data["postal_code"] = "00000"
+    return {**data, **changes}
+
+
+async def _run(system, data: dict[str, Any], stock: int = 10):
+    stock_store = StockStore(system.redis, system.config.redis_prefix, "reservation")
+    sku = data["items"][0]["sku"]
+    await stock_store.set_stock(sku, stock)
+    saga_id = await system.start_saga(data, key=data["order_id"])
+    state = await system.wait_final(saga_id, seconds=90)
+    return state, await stock_store.stock(sku)
+
+
+def _events(state) -> list[tuple[str, str]]:
+    return [(h.event, h.step) for h in state.history]
+
+
+async def _books(system):
+    return await read_ledger(system.redis, system.config.redis_prefix, ("stripe", "paypal"))
+
+
+async def test_happy_path_completes_charges_once_and_emails_the_customer(system, infra):
+    data = _order()
+    state, stock = await _run(system, data)
+    assert state.status.value == "completed"
+    assert stock == 8
+    books = await _books(system)
+    assert [c.provider for c in books.charges_for(data["order_id"])] == ["stripe"]
+    assert books.net_cents(data["order_id"]) == data["amount_cents"]
+    assert state.data["tracking_number"]
+    deadline = time.monotonic() + 10
+    found = False
+    while not found and time.monotonic() < deadline:
+        found = any(
+            data["order_id"] in str(m["Subject"]) for m in mailbox.Maildir(str(infra.maildir), create=False)
+        )
+        await asyncio.sleep(0.1)
+    assert found, "the confirmation email was not delivered"
+
+
+async def test_when_the_card_is_declined_stock_is_restored_and_nothing_is_charged(system):
+    data = _order("declined")
+    state, stock = await _run(system, data)
+    assert state.status.value == "compensated"
+    assert stock == 10
+    books = await _books(system)
+    assert books.charges_for(data["order_id"]) == []
+    compensations = [step for event, step in _events(state) if event == "command_sent"][2:]
+    assert compensations == ["release_inventory"]
+
+
+async def test_when_stripe_is_down_the_payment_fails_over_to_paypal_and_completes(system):
+    outage = OutageSwitch(system.redis, system.config.redis_prefix, "stripe")
+    await outage.start(30)
+    try:
+        data = _order()
+        state, stock = await _run(system, data)
+    finally:
+        await outage.end()
+    assert state.status.value == "completed"
+    assert ("failover", "charge_payment") in _events(state)
+    books = await _books(system)
+    assert [c.provider for c in books.charges_for(data["order_id"])] == ["paypal"]
+    assert books.net_cents(data["order_id"]) == data["amount_cents"]
+    assert stock == 8
+
+
+async def test_when_shipping_is_rejected_payment_is_refunded_then_stock_released(system):
+    data = _order("undeliverable")
+    state, stock = await _run(system, data)
+    assert state.status.value == "compensated"
+    sent = [step for event, step in _events(state) if event == "command_sent"]
+    assert sent == [
+        "reserve_inventory",
+        "charge_payment",
+        "create_shipment",
+        "refund_payment",
+        "release_inventory",
+    ]
+    books = await _books(system)
+    assert books.problems() == []
+    assert len(books.refunds_for(data["order_id"])) == 1
+    assert books.net_cents(data["order_id"]) == 0
+    assert stock == 10
+
+
+def _trace(jaeger: str, trace_id: str) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(f"{jaeger}/api/traces/{trace_id}", timeout=5) as response:
+            data = json.loads(response.read()).get("data") or []
+            return data[0] if data else None
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return None
+        raise
+
+
+async def test_a_compensated_saga_is_one_trace_in_jaeger_with_compensation_spans(system, infra):
+    data = _order("undeliverable")
+    state, _ = await _run(system, data)
+    assert state.trace_parent is not None
+    trace_id = state.trace_parent.split("-")[1]
+    wanted = {
+        "sagaline-coordinator",
+        "inventory_reservation_job",
+        "payment_gateway_stripe_job",
+        "shipping_fedex_job",
+    }
+    deadline = time.monotonic() + 30
+    trace: dict[str, Any] | None = None
+    while time.monotonic() < deadline:
+        trace = await asyncio.to_thread(_trace, infra.jaeger_query, trace_id)
+        # Spans arrive in batches from five processes: wait for the last compensation's.
+        if (
+            trace
+            and {p["serviceName"] for p in trace["processes"].values()} >= wanted
+            and any(s["operationName"] == "saga compensated" for s in trace["spans"])
+        ):
+            break
+        await asyncio.sleep(0.5)
+    assert trace is not None, f"trace {trace_id} never reached Jaeger"
+    services = {p["serviceName"] for p in trace["processes"].values()}
+    assert services >= wanted
+    spans = {s["spanID"]: s for s in trace["spans"]}
+    assert {s["traceID"] for s in spans.values()} == {trace_id}
+    roots = [s for s in spans.values() if not any(r["spanID"] in spans for r in s.get("references", []))]
+    assert len(roots) == 1, [r["operationName"] for r in roots]
+    names = [s["operationName"] for s in spans.values()]
+    assert "send refund_payment" in names
+    assert "send release_inventory" in names
+    assert "saga compensated" in names
+    # Each job's handling span is a child of the coordinator's span that sent the command.
+    sends = {s["spanID"]: s for s in spans.values() if s["operationName"].startswith("send ")}
+    process_of = {pid: p["serviceName"] for pid, p in trace["processes"].items()}
+    for span in spans.values():
+        if process_of[span["processID"]] != "sagaline-coordinator" and span["operationName"].endswith(
+            "commands process"
+        ):
+            parents = [r["spanID"] for r in span.get("references", [])]
+            assert parents, f"{span['operationName']} has no parent"
+            assert parents[0] in sends, f"{span['operationName']} is not a child of a send span"
+    tagged = [
+        s
+        for s in sends.values()
+        if {t["key"] for t in s["tags"]} >= {"saga_id", "step", "attempt", "provider"}
+    ]
+    assert len(tagged) == len(sends)
