@@ -14,7 +14,14 @@ from opentelemetry.sdk.trace import TracerProvider
 from sagaline.contracts.job.base import TemplateJob
 from sagaline.contracts.job.dedupe import IdempotencyStore, RedisIdempotencyStore
 from sagaline.contracts.job.health import health_routes
-from sagaline.contracts.job.kafka import Lifecycle, command_consumer, make_broker, publisher, tolerant_parser
+from sagaline.contracts.job.kafka import (
+    FinishBeforeRevoke,
+    Lifecycle,
+    command_consumer,
+    make_broker,
+    publisher,
+    tolerant_parser,
+)
 from sagaline.contracts.job.kafka import undecoded as undecoded_body
 from sagaline.contracts.job.metrics import JobMetrics
 from sagaline.contracts.job.runtime import JobRuntime
@@ -119,7 +126,6 @@ def create_app(
         publish=publisher(broker),
         topics=topics,
         metrics=metrics,
-        tracer=tracer_provider.get_tracer("sagaline.contracts.job"),
         key_ring=settings.key_ring(),
     )
     lifecycle = Lifecycle(metrics)
@@ -132,6 +138,7 @@ def create_app(
         max_workers=settings.concurrency,
         # A job started after commands were sent must still answer them.
         auto_offset_reset="earliest",
+        listener=FinishBeforeRevoke(lifecycle, settings.shutdown_grace_seconds),
         parser=tolerant_parser,
         decoder=undecoded_body,
         title=f"{settings.job_name}:commands",
@@ -147,7 +154,11 @@ def create_app(
         metrics=metrics,
         tracer_provider=tracer_provider,
         lifecycle=lifecycle,
-        asgi=AsgiFastStream(broker, asgi_routes=health_routes(broker, store, lifecycle, metrics)),
+        asgi=AsgiFastStream(
+            broker,
+            asgi_routes=health_routes(broker, store, lifecycle, metrics),
+            logger=logging.getLogger("sagaline.faststream"),
+        ),
         _owned=owned,
     )
     app.asgi.on_startup(app._on_startup)

@@ -136,20 +136,25 @@ def _text(value: bytes | str) -> str:
 
 
 class RedisIdempotencyStore:
-    """The production store: one Lua call (one round trip) per step."""
+    """The production store: one Lua call (one round trip) per step, each bounded by ``timeout``."""
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis, timeout: float = 5.0) -> None:
         self._client = client
+        self._timeout = timeout
         self._acquire = client.register_script(_ACQUIRE)
         self._complete = client.register_script(_COMPLETE)
         self._release = client.register_script(_RELEASE)
 
     @classmethod
-    def from_url(cls, url: str) -> RedisIdempotencyStore:
-        return cls(Redis.from_url(url))
+    def from_url(cls, url: str, timeout: float = 5.0) -> RedisIdempotencyStore:
+        # No socket timeout in redis-py: it wraps every send and read in asyncio.wait_for, a new
+        # task each time. One asyncio.timeout per call bounds the same wait for less; redis-py
+        # drops a connection whose command was cancelled, so no late reply is misread.
+        return cls(Redis.from_url(url, socket_timeout=None, socket_connect_timeout=timeout), timeout)
 
     async def acquire(self, key: str, token: str, lease_seconds: float) -> Claim:
-        result = await self._acquire(keys=[key], args=[_LEASE + token, max(1, int(lease_seconds * 1000))])
+        async with asyncio.timeout(self._timeout):
+            result = await self._acquire(keys=[key], args=[_LEASE + token, max(1, int(lease_seconds * 1000))])
         code = int(result[0])
         if code == 1:
             return Acquired(token)
@@ -158,15 +163,19 @@ class RedisIdempotencyStore:
         return Completed(StoredOutcome.from_json(_text(result[1])[len(_OUTCOME) :]))
 
     async def complete(self, key: str, outcome: StoredOutcome, ttl_seconds: int) -> StoredOutcome:
-        stored = await self._complete(keys=[key], args=[_OUTCOME + outcome.to_json(), ttl_seconds])
-        return StoredOutcome.from_json(_text(stored)[len(_OUTCOME) :])
+        value = _OUTCOME + outcome.to_json()
+        async with asyncio.timeout(self._timeout):
+            stored = _text(await self._complete(keys=[key], args=[value, ttl_seconds]))
+        return outcome if stored == value else StoredOutcome.from_json(stored[len(_OUTCOME) :])
 
     async def release(self, key: str, token: str) -> None:
-        await self._release(keys=[key], args=[_LEASE + token])
+        async with asyncio.timeout(self._timeout):
+            await self._release(keys=[key], args=[_LEASE + token])
 
     async def ping(self) -> bool:
         try:
-            return bool(await self._client.ping())
+            async with asyncio.timeout(self._timeout):
+                return bool(await self._client.ping())
         except Exception:
             return False
 

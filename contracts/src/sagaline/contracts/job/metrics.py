@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 
 
 class JobMetrics:
     def __init__(self, job_name: str, registry: CollectorRegistry | None = None) -> None:
         self.job_name = job_name
         self.registry = registry or CollectorRegistry()
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         self._commands = Counter(
             "sagaline_job_commands",
             "Commands answered, by operation, outcome and whether the answer was a replay.",
@@ -49,12 +53,20 @@ class JobMetrics:
             "sagaline_job_in_flight", "Commands being handled now.", ["job"], registry=self.registry
         ).labels(job=job_name)
 
+    def _child(self, metric: MetricWrapperBase, *labels: str) -> Any:
+        # labels() validates and locks on every call; the label sets of a job are few and fixed.
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(self.job_name, *labels)
+        return child
+
     def command_answered(self, operation: str, outcome: str, *, replayed: bool, seconds: float) -> None:
-        self._commands.labels(self.job_name, operation, outcome, "true" if replayed else "false").inc()
-        self._duration.labels(self.job_name, operation).observe(seconds)
+        self._child(self._commands, operation, outcome, "true" if replayed else "false").inc()
+        self._child(self._duration, operation).observe(seconds)
 
     def provider_called(self, operation: str, result: str) -> None:
-        self._provider_calls.labels(self.job_name, operation, result).inc()
+        self._child(self._provider_calls, operation, result).inc()
 
     def duplicate_waited(self, operation: str) -> None:
         self._duplicate_waits.labels(self.job_name, operation).inc()

@@ -10,6 +10,7 @@ the record must be consumed again.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from opentelemetry import trace
-from opentelemetry.trace import Span, Status, StatusCode, Tracer
+from opentelemetry.trace import Span, Status, StatusCode
 from pydantic import ValidationError
 from sagaline.contracts.envelope import Envelope, Kind
 from sagaline.contracts.job.base import TemplateJob
@@ -77,7 +78,6 @@ class JobRuntime:
         publish: Publish,
         topics: JobTopics,
         metrics: JobMetrics,
-        tracer: Tracer,
         key_ring: KeyRing,
     ) -> None:
         settings = job.settings
@@ -91,7 +91,6 @@ class JobRuntime:
         self._publish = publish
         self._topics = topics
         self._metrics = metrics
-        self._tracer = tracer
         self._keys = key_ring
         self._job_name = settings.job_name
         self._provider = settings.provider
@@ -114,23 +113,22 @@ class JobRuntime:
             await self._dead_letter(raw, source, rejected)
             return Disposition.DEAD_LETTERED
         env = admitted.envelope
-        attributes: dict[str, str | int] = {
-            "saga_id": env.saga_id,
-            "step": env.step,
-            "attempt": env.attempt,
-            "provider": self._provider,
-            "workflow": env.workflow,
-            "workflow_version": env.workflow_version,
-            "message_type": env.message_type,
-            "idempotency_key": env.idempotency_key,
-        }
-        trace.get_current_span().set_attributes(attributes)
-        with (
-            log_context(saga_id=env.saga_id, step=env.step, attempt=env.attempt),
-            self._tracer.start_as_current_span(
-                f"{self._template.name}.{admitted.operation.name}", attributes=attributes
-            ) as span,
-        ):
+        # The command's span is the consumer span of FastStream's telemetry middleware (its parent
+        # is the sender's span, from the traceparent header): it gets the saga's attributes.
+        span = trace.get_current_span()
+        span.set_attributes(
+            {
+                "saga_id": env.saga_id,
+                "step": env.step,
+                "attempt": env.attempt,
+                "provider": self._provider,
+                "workflow": env.workflow,
+                "workflow_version": env.workflow_version,
+                "sagaline.operation": f"{self._template.name}.{admitted.operation.name}",
+                "idempotency_key": env.idempotency_key,
+            }
+        )
+        with log_context(saga_id=env.saga_id, step=env.step, attempt=env.attempt):
             return await self._execute(admitted, raw, source, span)
 
     # -- admission ---------------------------------------------------------------------------
@@ -152,7 +150,7 @@ class JobRuntime:
             raise Rejected(
                 DlqReason.WRONG_TEMPLATE, f"contract {env.contract} is not for template {self._template.name}"
             )
-        if not accepts(self._template.version, env.contract_version):
+        if not _accepts(self._template.version, env.contract_version):
             raise Rejected(
                 DlqReason.UNSUPPORTED_VERSION,
                 f"contract {env.contract}; this job accepts {self._template.name}@{self._template.major}.x",
@@ -197,7 +195,7 @@ class JobRuntime:
             outcome = claim.outcome
         else:
             try:
-                outcome = await self._call_with_retries(admitted)
+                outcome = await self._call_with_retries(admitted, span)
             except Rejected as rejected:
                 await self._store.release(key, claim.token)
                 span.set_status(Status(StatusCode.ERROR, rejected.reason.value))
@@ -245,7 +243,7 @@ class JobRuntime:
             await asyncio.sleep(min(poll, max(claim.retry_after, 0.001)))
             poll = min(poll * 2, _MAX_BUSY_POLL_SECONDS)
 
-    async def _call_with_retries(self, admitted: _Admitted) -> StoredOutcome:
+    async def _call_with_retries(self, admitted: _Admitted, span: Span) -> StoredOutcome:
         env, op, command = admitted.envelope, admitted.operation, admitted.command
         hook = self._hooks[op.name]
         policy = self._policies[op.name]
@@ -264,37 +262,28 @@ class JobRuntime:
                 call_attempt=call_attempt,
                 log=self._job.log,
             )
-            with self._tracer.start_as_current_span(
-                f"{self._template.name}.{op.name} call", attributes={"call_attempt": call_attempt}
-            ) as call_span:
-                try:
-                    async with asyncio.timeout(op.timeout):
-                        result = await hook(command, ctx)
-                except Declined as declined:
-                    self._metrics.provider_called(op.name, "declined")
-                    return self._declined(op, declined)
-                except (TransientError, TimeoutError) as exc:
-                    self._metrics.provider_called(op.name, "transient")
-                    call_span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
-                    last_error = exc
-                    self._job.log.warning(
-                        "%s call %d/%d failed transiently: %s",
-                        op.name,
-                        call_attempt,
-                        policy.max_attempts,
-                        _transient_reason(exc, op),
-                    )
-                except Exception as exc:
-                    self._metrics.provider_called(op.name, "error")
-                    call_span.record_exception(exc)
-                    call_span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
-                    last_error = exc
-                    self._job.log.exception(
-                        "%s call %d/%d raised", op.name, call_attempt, policy.max_attempts
-                    )
-                else:
-                    self._metrics.provider_called(op.name, "ok")
-                    return self._succeeded(op, result)
+            try:
+                async with asyncio.timeout(op.timeout):
+                    result = await hook(command, ctx)
+            except Declined as declined:
+                self._metrics.provider_called(op.name, "declined")
+                return self._declined(op, declined)
+            except (TransientError, TimeoutError) as exc:
+                self._metrics.provider_called(op.name, "transient")
+                last_error = exc
+                reason = _transient_reason(exc, op)
+                span.add_event("provider call failed", {"call_attempt": call_attempt, "error": reason})
+                self._job.log.warning(
+                    "%s call %d/%d failed transiently: %s", op.name, call_attempt, policy.max_attempts, reason
+                )
+            except Exception as exc:
+                self._metrics.provider_called(op.name, "error")
+                last_error = exc
+                span.record_exception(exc, attributes={"call_attempt": call_attempt})
+                self._job.log.exception("%s call %d/%d raised", op.name, call_attempt, policy.max_attempts)
+            else:
+                self._metrics.provider_called(op.name, "ok")
+                return self._succeeded(op, result)
             if call_attempt < policy.max_attempts:
                 await asyncio.sleep(policy.delay(call_attempt))
         if isinstance(last_error, TransientError | TimeoutError):
@@ -325,7 +314,8 @@ class JobRuntime:
         return _outcome(OutcomeKind.DECLINED, declined.reply)
 
     def _reply(self, command: Envelope, outcome: StoredOutcome) -> Envelope:
-        reply = Envelope(
+        # model_construct: every field comes from a validated envelope or outcome.
+        reply = Envelope.model_construct(
             message_id=str(uuid.uuid5(_REPLY_NAMESPACE, command.message_id)),
             message_type=outcome.message_type,
             saga_id=command.saga_id,
@@ -340,8 +330,16 @@ class JobRuntime:
             causation_id=command.message_id,
             occurred_at=outcome.occurred_at,
             payload=outcome.payload,
+            key_id="",
+            signature="",
         )
         return self._keys.sign(reply)
+
+
+# Contract versions on the wire are few; parsing two semvers per message is not free.
+@functools.lru_cache(maxsize=256)
+def _accepts(consumer_version: str, message_version: str) -> bool:
+    return accepts(consumer_version, message_version)
 
 
 def _outcome(kind: OutcomeKind, reply: Reply) -> StoredOutcome:

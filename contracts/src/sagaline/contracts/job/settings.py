@@ -35,7 +35,10 @@ class JobSettings(BaseSettings):
     provider settings (which then read ``SAGALINE_<FIELD>`` too).
     """
 
-    model_config = SettingsConfigDict(env_prefix="SAGALINE_", extra="ignore", frozen=True)
+    # hide_input_in_errors: a rejected value may be a secret, and errors end up in logs.
+    model_config = SettingsConfigDict(
+        env_prefix="SAGALINE_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     job_name: str = Field(
         pattern=r"^[a-z][a-z0-9_]*$", description="Service name, e.g. payment_gateway_stripe_job."

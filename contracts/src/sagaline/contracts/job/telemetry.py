@@ -25,8 +25,13 @@ _fields: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "sagaline_log_fields", default=None
 )
 
-# Attributes every LogRecord has; anything else on a record came from ``extra=`` and is logged.
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+# Attributes every LogRecord has; anything else on a record came from ``extra=`` and is logged
+# (except uvicorn's terminal-coloured duplicate of the message).
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 @contextmanager
