@@ -13,6 +13,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -90,3 +91,17 @@ def _checked_native() -> Iterator[Infra]:
 def _split(hostport: str) -> tuple[str, int]:
     host, _, port = hostport.rpartition(":")
     return host, int(port)
+
+
+@pytest.fixture(scope="session")
+def system_config(infra: Infra) -> Any:
+    """Settings for running the whole system as processes (sagaline_demo.System) on ``infra``."""
+    from sagaline_demo.system import SystemConfig
+
+    return SystemConfig(
+        kafka_bootstrap=infra.kafka_bootstrap,
+        redis_url=infra.redis_url,
+        otlp_endpoint=infra.otlp_endpoint,
+        jaeger_query=infra.jaeger_query,
+        smtp_port=infra.smtp_port,
+    )

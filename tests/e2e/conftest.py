@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sagaline_demo.system import System, SystemConfig
+from sagaline_demo.system import System
 from sagaline_demo.world import prepare_world
 
 
-def system_config(infra) -> SystemConfig:
-    return SystemConfig(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        redis_url=infra.redis_url,
-        otlp_endpoint=infra.otlp_endpoint,
-        jaeger_query=infra.jaeger_query,
-        smtp_port=infra.smtp_port,
-    )
-
-
 @pytest.fixture(scope="module")
-async def system(infra):
-    running = System(system_config(infra))
+async def system(system_config):
+    running = System(system_config)
     await running.start()
     await prepare_world(running)
     yield running
