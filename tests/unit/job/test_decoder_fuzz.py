@@ -17,7 +17,7 @@ pytestmark = pytest.mark.unit
 
 # The rig is shared by the examples of one test on purpose (building it per example would dominate
 # the run); every example checks only what it added.
-FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

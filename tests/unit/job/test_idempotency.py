@@ -79,3 +79,22 @@ async def test_only_the_lease_holder_can_release_it():
 
     await store.release("k", "owner")
     assert await store.acquire("k", "x", 10) == Acquired("x")
+
+
+async def test_when_shutdown_cancels_a_command_mid_call_its_key_is_freed_for_the_next_delivery(rig):
+    rig.spy.delay("charge", 30)
+    raw = rig.command(ChargePayment(order_id="ord-1", amount_cents=100, card_token="tok")).to_bytes()
+    source = Source(rig.app.topics.commands, 0, 0, b"k")
+    in_flight = asyncio.create_task(rig.app.runtime.process(raw, source))
+    while rig.spy.calls("charge") == 0:
+        await asyncio.sleep(0.001)
+
+    in_flight.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await in_flight
+    rig.spy.delay("charge", 0)
+    async with asyncio.timeout(2):  # a lease left behind would block this for ~20 s
+        disposition = await rig.app.runtime.process(raw, source)
+
+    assert disposition is Disposition.REPLIED
+    assert rig.spy.calls("charge") == 2

@@ -10,6 +10,7 @@ the record must be consumed again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 import uuid
@@ -101,6 +102,14 @@ class JobRuntime:
         self._policies: dict[str, RetryPolicy] = {
             op.name: settings.retry[op.name].apply(op.retry) if op.name in settings.retry else op.retry
             for op in template.operations.values()
+        }
+        # A lease outlives the longest the hook may take with all its retries, so a live owner
+        # never loses it; a crashed owner's lease lapses after that long.
+        self._leases = {
+            name: policy.max_attempts * template.operations[name].timeout
+            + sum(policy.delay(n) for n in range(1, policy.max_attempts))
+            + _LEASE_MARGIN_SECONDS
+            for name, policy in self._policies.items()
         }
 
     def retry_policy(self, operation: str) -> RetryPolicy:
@@ -202,8 +211,10 @@ class JobRuntime:
                 await self._dead_letter(raw, source, rejected)
                 return Disposition.DEAD_LETTERED
             except asyncio.CancelledError:
-                # Shutdown gave up waiting: free the key now rather than when the lease expires.
-                await asyncio.shield(self._store.release(key, claim.token))
+                # Shutdown gave up waiting: free the key now rather than when the lease expires
+                # (best effort: if Redis fails too, the lease simply runs out).
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._store.release(key, claim.token))
                 raise
             outcome = await self._store.complete(key, outcome, self._dedupe_ttl)
         reply = self._reply(env, outcome)
@@ -222,14 +233,9 @@ class JobRuntime:
         )
         return Disposition.REPLAYED if replayed else Disposition.REPLIED
 
-    def _lease_seconds(self, op: Operation) -> float:
-        policy = self._policies[op.name]
-        waits = sum(policy.delay(n) for n in range(1, policy.max_attempts))
-        return policy.max_attempts * op.timeout + waits + _LEASE_MARGIN_SECONDS
-
     async def _claim(self, key: str, op: Operation) -> Acquired | Completed:
         token = uuid.uuid4().hex
-        lease_seconds = self._lease_seconds(op)
+        lease_seconds = self._leases[op.name]
         poll = 0.01
         waited = False
         while True:
