@@ -17,6 +17,7 @@ from sagaline.contracts.job.dedupe import (
 from sagaline.contracts.job.dlq import Source
 from sagaline.contracts.job.runtime import Disposition
 from sagaline.contracts.templates.payment_gateway import ChargePayment
+from sagaline.contracts.testing import wait_until
 
 pytestmark = pytest.mark.unit
 
@@ -86,8 +87,7 @@ async def test_when_shutdown_cancels_a_command_mid_call_its_key_is_freed_for_the
     raw = rig.command(ChargePayment(order_id="ord-1", amount_cents=100, card_token="tok")).to_bytes()
     source = Source(rig.app.topics.commands, 0, 0, b"k")
     in_flight = asyncio.create_task(rig.app.runtime.process(raw, source))
-    while rig.spy.calls("charge") == 0:
-        await asyncio.sleep(0.001)
+    await wait_until(lambda: rig.spy.calls("charge") == 1, 2.0, "the provider call to start")
 
     in_flight.cancel()
     with pytest.raises(asyncio.CancelledError):
