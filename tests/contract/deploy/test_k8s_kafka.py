@@ -7,6 +7,9 @@ import re
 import pytest
 from sagaline.contracts.registry import template
 from sagaline.contracts.topics import DLQ, commands_topic, events_topic
+from sagaline.saga.coordinator import Topology
+from sagaline.saga.registry import WorkflowRegistry
+from sagaline.saga.workflows import register_default_workflows
 
 pytestmark = pytest.mark.contract
 
@@ -116,3 +119,14 @@ def test_every_service_talks_to_the_cluster_the_topics_and_users_belong_to(manif
         bootstrap = config.get("data", {}).get("SAGALINE_KAFKA_BOOTSTRAP")
         if bootstrap:
             assert bootstrap.startswith(f"{cluster}-kafka-bootstrap."), bootstrap
+
+
+def test_the_coordinators_grants_are_what_the_shipped_workflows_send_and_receive(manifests, services):
+    # Every provider a workflow step invokes must have a deployed job, and nothing more is granted.
+    topology = Topology.of(register_default_workflows(WorkflowRegistry()))
+    (coordinator,) = [s for s in services if not s.is_job]
+    grants = acl_grants(manifests.get("KafkaUser", coordinator.name))
+    reads = {name for (kind, name), ops in grants.items() if kind == "topic" and "Read" in ops}
+    writes = {name for (kind, name), ops in grants.items() if kind == "topic" and "Write" in ops}
+    assert reads == set(topology.events)
+    assert writes == {*topology.commands, topology.dlq}
