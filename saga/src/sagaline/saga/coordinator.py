@@ -71,7 +71,7 @@ class Coordinator:
             self.redis, KeySpace(settings.redis_prefix, settings.redis_buckets), settings.lease_seconds
         )
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all", linger_ms=1
+            **settings.aiokafka_options(), enable_idempotence=True, acks="all", linger_ms=1
         )
         self.relay = OutboxRelay(self.store, self.producer)
         self.engine = Engine(
@@ -84,7 +84,9 @@ class Coordinator:
         )
         self.timers = TimerPoller(self.engine, interval=settings.timer_interval)
         middlewares = [KafkaTelemetryMiddleware(tracer_provider=tracer_provider)] if tracer_provider else []
-        self.broker = KafkaBroker(settings.kafka_bootstrap, middlewares=middlewares, logger=None)
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap, middlewares=middlewares, logger=None, security=settings.kafka_security()
+        )
         # One subscriber and one consumer group per events topic: FastStream's concurrent
         # manual-commit mode takes one topic each, a slow template cannot stall the others, and a
         # consumer joining one group does not stop every other topic's consumers for a rebalance.
@@ -101,7 +103,8 @@ class Coordinator:
             )(self._on_event)
 
     async def start(self) -> None:
-        await self.declare_topics()
+        if self.settings.declare_topics:
+            await self.declare_topics()
         await self.producer.start()
         await self.relay.start()
         # Whatever a previous incarnation committed but did not publish goes out first.
@@ -118,7 +121,7 @@ class Coordinator:
         await self.redis.aclose()
 
     async def declare_topics(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        admin = AIOKafkaAdminClient(**self.settings.aiokafka_options())
         await admin.start()
         try:
             existing = set(await admin.list_topics())

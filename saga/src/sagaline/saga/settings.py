@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import ssl
+from typing import Any, Literal
+
+from faststream.kafka.security import parse_security
+from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sagaline.contracts.signing import KeyRing
@@ -26,6 +31,16 @@ class CoordinatorSettings(BaseSettings):
         description="Consumers per events topic in this process (parallel by partition).",
     )
     topic_partitions: int = Field(default=4, ge=1, description="Partitions of topics it creates.")
+    declare_topics: bool = Field(
+        default=True, description="Create missing command/event/DLQ topics at start."
+    )
+    kafka_sasl_mechanism: Literal["", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="", description="Empty for no SASL."
+    )
+    kafka_username: str = ""
+    kafka_password: SecretStr = SecretStr("")
+    kafka_tls: bool = False
+    kafka_ca_file: str | None = Field(default=None, description="CA bundle for TLS; system CAs if unset.")
     signing_keys: SecretStr = Field(description="'id:secret[,id:secret...]'; the first signs commands.")
     signing_active_key: str | None = None
     otlp_endpoint: str | None = None
@@ -35,6 +50,20 @@ class CoordinatorSettings(BaseSettings):
     lease_seconds: float = Field(default=10.0, gt=0, description="Outbox and timer claim lease.")
     timer_interval: float = Field(default=0.1, gt=0)
     log_level: str = "INFO"
+
+    def kafka_security(self) -> BaseSecurity | None:
+        """SASL/SCRAM and/or TLS for every Kafka client of the coordinator; None for plaintext."""
+        context = ssl.create_default_context(cafile=self.kafka_ca_file) if self.kafka_tls else None
+        password = self.kafka_password.get_secret_value()
+        if self.kafka_sasl_mechanism == "SCRAM-SHA-256":
+            return SASLScram256(self.kafka_username, password, ssl_context=context)
+        if self.kafka_sasl_mechanism == "SCRAM-SHA-512":
+            return SASLScram512(self.kafka_username, password, ssl_context=context)
+        return BaseSecurity(ssl_context=context) if context is not None else None
+
+    def aiokafka_options(self) -> dict[str, Any]:
+        """Keyword arguments for plain aiokafka clients (producer, admin) with the same security."""
+        return {"bootstrap_servers": self.kafka_bootstrap, **parse_security(self.kafka_security())}
 
     def key_ring(self) -> KeyRing:
         return KeyRing.from_spec(self.signing_keys.get_secret_value(), self.signing_active_key)
