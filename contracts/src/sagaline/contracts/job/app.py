@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 
 from faststream.asgi import AsgiFastStream
@@ -47,7 +47,8 @@ class JobApp:
     tracer_provider: TracerProvider
     lifecycle: Lifecycle
     asgi: AsgiFastStream
-    _owned: list[str] = field(default_factory=list)
+    owns_store: bool = False
+    owns_tracer_provider: bool = False
 
     async def start(self) -> None:
         await self.asgi.start()
@@ -89,9 +90,10 @@ class JobApp:
 
     async def _after_shutdown(self) -> None:
         await self.job.shutdown()
-        if "store" in self._owned:
+        # Close only what create_app built; a caller's store or provider is the caller's to close.
+        if self.owns_store:
             await self.store.close()
-        if "tracer_provider" in self._owned:
+        if self.owns_tracer_provider:
             self.tracer_provider.shutdown()
 
 
@@ -101,24 +103,24 @@ def create_app(
     store: IdempotencyStore | None = None,
     *,
     tracer_provider: TracerProvider | None = None,
+    metrics: JobMetrics | None = None,
 ) -> JobApp:
     """Build the app that runs ``job`` with ``job.settings``.
 
-    ``broker``/``store``/``tracer_provider`` default to ones built from the settings (and are then
-    closed with the app). A given broker must have been made by ``make_broker`` (or otherwise use
-    ``apply_types=False``-compatible handlers and an idempotent producer).
+    ``broker``/``store``/``tracer_provider``/``metrics`` default to ones built from the settings
+    (the store and provider are then closed with the app). Pass a broker made by ``make_broker``
+    (with the same ``metrics`` and ``tracer_provider``): that is what gives the replies an
+    idempotent producer, trace propagation and FastStream's own metrics on ``/metrics``.
     """
     settings = job.settings
-    owned = []
-    metrics = JobMetrics(settings.job_name)
+    metrics = metrics or JobMetrics(settings.job_name)
+    owns_tracer_provider, owns_store = tracer_provider is None, store is None
     if tracer_provider is None:
         tracer_provider = make_tracer_provider(settings.job_name, settings.otlp_endpoint)
-        owned.append("tracer_provider")
     if broker is None:
         broker = make_broker(settings, tracer_provider=tracer_provider, metrics=metrics)
     if store is None:
         store = RedisIdempotencyStore.from_url(settings.redis_url.get_secret_value())
-        owned.append("store")
     topics = JobTopics.for_job(job.template, settings.provider, settings.topic_prefix)
     runtime = JobRuntime(
         job,
@@ -159,7 +161,8 @@ def create_app(
             asgi_routes=health_routes(broker, store, lifecycle, metrics),
             logger=logging.getLogger("sagaline.faststream"),
         ),
-        _owned=owned,
+        owns_store=owns_store,
+        owns_tracer_provider=owns_tracer_provider,
     )
     app.asgi.on_startup(app._on_startup)
     app.asgi.after_startup(app._after_startup)

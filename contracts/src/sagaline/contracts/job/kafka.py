@@ -192,14 +192,18 @@ def command_consumer(
                 )
                 # Seek back so a later commit cannot skip this record.
                 await msg.nack()
-                await lifecycle.failed()
-                return
-            lifecycle.succeeded()
-            try:
-                await msg.ack()
-            except Exception as exc:
-                # The reply is out; a redelivery is answered from the idempotency store.
-                _log.warning("offset commit failed (%s); the record may be consumed again", exc)
+                rewound = True
+            else:
+                rewound = False
+                lifecycle.succeeded()
+                try:
+                    await msg.ack()
+                except Exception as exc:
+                    # The reply is out; a redelivery is answered from the idempotency store.
+                    _log.warning("offset commit failed (%s); the record may be consumed again", exc)
+        if rewound:
+            # Outside track(): a shutdown need not wait for this back-off.
+            await lifecycle.failed()
 
     return consume_command
 
