@@ -93,9 +93,10 @@ def _split(hostport: str) -> tuple[str, int]:
     return host, int(port)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def system_config(infra: Infra) -> Any:
-    """Settings for running the whole system as processes (sagaline_demo.System) on ``infra``."""
+    """Settings for running the whole system as processes (sagaline_demo.System) on ``infra``;
+    a new run id (own topics, groups and Redis prefix) for every test that asks."""
     from sagaline_demo.system import SystemConfig
 
     return SystemConfig(

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs to build and test on a fresh machine of this kind:
-# Debian packages (redis-server, iproute2), uv, and the locked Python workspace.
+# Debian packages (redis-server, iproute2), uv, the locked Python workspace and kustomize.
 # Java 17, Maven and Go are expected on the machine; stack.sh says so in one line if one is missing.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -28,3 +28,6 @@ fi
 
 export UV_PYTHON_DOWNLOADS=never
 uv sync --frozen --all-packages --python 3.11 -q
+
+# kustomize renders the Kubernetes overlays in the deployment tests; built once, then cached.
+bash deploy/local/tools.sh kustomize >/dev/null

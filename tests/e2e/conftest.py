@@ -8,8 +8,18 @@ from sagaline_demo.world import prepare_world
 
 
 @pytest.fixture(scope="module")
-async def system(system_config):
-    running = System(system_config)
+async def system(infra):
+    from sagaline_demo.system import SystemConfig
+
+    running = System(
+        SystemConfig(
+            kafka_bootstrap=infra.kafka_bootstrap,
+            redis_url=infra.redis_url,
+            otlp_endpoint=infra.otlp_endpoint,
+            jaeger_query=infra.jaeger_query,
+            smtp_port=infra.smtp_port,
+        )
+    )
     await running.start()
     await prepare_world(running)
     yield running

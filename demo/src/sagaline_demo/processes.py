@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,12 +42,23 @@ class ProcessGroup:
 
     def start(self, deadline_seconds: float = 60.0) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for spec in self.specs:
-            self.start_one(spec)
-        for spec in self.specs:
-            self.wait_ready(spec, deadline_seconds)
+        try:
+            for spec in self.specs:
+                self.start_one(spec)
+            for spec in self.specs:
+                self.wait_ready(spec, deadline_seconds)
+        except BaseException:
+            self.stop()  # never leave half a system running behind a failed start
+            raise
 
     def start_one(self, spec: ServiceSpec) -> None:
+        # Readiness is probed over HTTP: a leftover process on the port would answer for ours.
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", spec.port)) == 0:
+                raise ServiceStartError(
+                    f"{spec.name} cannot start: port {spec.port} is taken by another process "
+                    "(a previous run still going?)"
+                )
         env = {**os.environ, **self.base_env, **spec.env, "SAGALINE_HTTP_PORT": str(spec.port)}
         log = (self.log_dir / f"{spec.name}.log").open("ab")
         self.procs[spec.name] = subprocess.Popen(
