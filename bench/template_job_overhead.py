@@ -5,14 +5,14 @@ middlewares) against the real local Kafka, each as one consumer of a one-partiti
 AckPolicy.MANUAL, publishing a reply and committing per message. The bare handler parses JSON,
 calls the provider and publishes its answer; the TemplateJob adds what it is for: envelope
 decoding, signature check, contract/type checks, payload validation, the Redis idempotency claim
-and outcome store, a signed reply envelope, its spans and metrics.
+and outcome store, a signed reply envelope, saga attributes on the consumer span, its metrics.
 
 Cost per message = the gap between consecutive provider calls in steady state (the first 10% of
 each round is warm-up), pooled over rounds; rounds alternate which handler goes first. The ratio
 compares medians (the machine is shared, so means carry other processes' stalls); means are
 reported too.
 
-    uv run python bench/template_job_overhead.py [--messages 1000] [--rounds 4] [--profile]
+    uv run python bench/template_job_overhead.py [--messages 1000] [--rounds 6] [--profile]
 
 Prints JSON and writes it to bench/results/template_job_overhead.json (not a test: no assertion).
 """
@@ -57,6 +57,7 @@ from sagaline.contracts.templates.payment_gateway import (
 from sagaline.contracts.testing import command_envelope, delete_keys, ensure_topics
 
 GOAL_RATIO = 1.3
+WARM_UP = 200
 RESULT = Path(__file__).parent / "results" / "template_job_overhead.json"
 PROFILE = Path(__file__).parent / "results" / "template_job_overhead.profile.txt"
 
@@ -105,6 +106,7 @@ async def produce(producer: AIOKafkaProducer, topic: str, bodies: list[tuple[byt
 
 
 async def run(messages: int, rounds: int, profile: bool) -> dict[str, Any]:
+    load_at_start = os.getloadavg()[0]
     bootstrap = os.environ.get("SAGALINE_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     redis_url = os.environ.get("SAGALINE_REDIS_URL", "redis://127.0.0.1:6379/0")
     run_id = uuid.uuid4().hex[:10]
@@ -125,7 +127,8 @@ async def run(messages: int, rounds: int, profile: bool) -> dict[str, Any]:
     tracer_provider = make_tracer_provider(settings.job_name)
     broker = make_broker(settings, tracer_provider=tracer_provider, metrics=metrics)
     job_calls: list[float] = []
-    app = create_app(BenchPaymentJob(settings, job_calls), broker=broker, tracer_provider=tracer_provider)
+    job = BenchPaymentJob(settings, job_calls)
+    app = create_app(job, broker=broker, tracer_provider=tracer_provider, metrics=metrics)
 
     bare_calls: list[float] = []
     bare_commands, bare_events = f"bench.{run_id}.bare.commands", f"bench.{run_id}.bare.events"
@@ -165,34 +168,34 @@ async def run(messages: int, rounds: int, profile: bool) -> dict[str, Any]:
     try:
         await app.start()
 
-        async def job_round() -> float:
+        async def job_round(count: int = messages) -> list[float]:
             start = len(job_calls)
             bodies = []
-            for i in range(messages):
+            for i in range(count):
                 cmd = ChargePayment(order_id=f"o{i}", amount_cents=100 + i, card_token="tok_bench")
                 env = command_envelope(app.job.template, cmd, ring)
                 bodies.append((env.saga_id.encode(), env.to_bytes()))
             await produce(producer, app.topics.commands, bodies)
-            await wait_for(job_calls, start + messages)
+            await wait_for(job_calls, start + count)
             return intervals_us(job_calls[start:])
 
-        async def bare_round() -> float:
+        async def bare_round(count: int = messages) -> list[float]:
             start = len(bare_calls)
-            bodies = [
-                (
-                    f"saga-{uuid.uuid4()}".encode(),
-                    json.dumps({"order_id": f"o{i}", "amount_cents": 100 + i}).encode(),
-                )
-                for i in range(messages)
-            ]
+            bodies = []
+            for i in range(count):
+                command = {"order_id": f"o{i}", "amount_cents": 100 + i}
+                bodies.append((f"saga-{uuid.uuid4()}".encode(), json.dumps(command).encode()))
             await produce(producer, bare_commands, bodies)
-            await wait_for(bare_calls, start + messages)
+            await wait_for(bare_calls, start + count)
             return intervals_us(bare_calls[start:])
 
         phases: list[tuple[str, Callable[[], Awaitable[list[float]]]]] = [
             ("template_job", job_round),
             ("bare", bare_round),
         ]
+        # Warm-up outside the figures: connections, caches and the consumer groups settle.
+        await job_round(WARM_UP)
+        await bare_round(WARM_UP)
         for number in range(rounds):
             result: dict[str, float] = {}
             for name, phase in phases if number % 2 == 0 else phases[::-1]:
@@ -214,7 +217,7 @@ async def run(messages: int, rounds: int, profile: bool) -> dict[str, Any]:
             await job_round()
             profiler.stop()
             PROFILE.parent.mkdir(parents=True, exist_ok=True)
-            PROFILE.write_text(profiler.output_text(unicode=False, color=False, show_all=True))
+            PROFILE.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
     finally:
         await app.stop()
         await producer.stop()
@@ -249,7 +252,7 @@ async def run(messages: int, rounds: int, profile: bool) -> dict[str, Any]:
         "both": "one KafkaBroker (idempotent producer, acks=all, telemetry + Prometheus middlewares); "
         "one consumer of a 1-partition topic each; AckPolicy.MANUAL; reply published, then commit",
         "template_job_adds": "envelope decode, HMAC verify, contract/type checks, payload validation, "
-        "Redis claim + outcome store (2 round trips), signed reply envelope, job spans and metrics",
+        "Redis claim + outcome store (2 round trips), signed reply envelope, saga span attributes, metrics",
         "bare_handler_does": "json.loads, the provider call, json.dumps reply, publish, commit",
         "environment": {
             "python": platform.python_version(),
@@ -257,6 +260,8 @@ async def run(messages: int, rounds: int, profile: bool) -> dict[str, Any]:
             "aiokafka": version("aiokafka"),
             "redis_py": version("redis"),
             "cpus": os.cpu_count(),
+            # The machine is shared: high load widens the spread between rounds.
+            "load_average_1m_at_start": round(load_at_start, 2),
             "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         },
     }
@@ -265,7 +270,7 @@ async def run(messages: int, rounds: int, profile: bool) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000, help="commands per handler per round")
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument(
         "--profile", action="store_true", help=f"pyinstrument the last job round -> {PROFILE}"
     )
