@@ -28,7 +28,7 @@ from sagaline.contracts.envelope import Envelope
 from sagaline.contracts.signing import KeyRing
 from sagaline.contracts.templates import payment_gateway
 from sagaline.contracts.templates.payment_gateway import ChargePayment
-from sagaline.contracts.testing import command_envelope, delete_keys, ensure_topics, wait_until
+from sagaline.contracts.testing import command_envelope, delete_keys, delete_topics, ensure_topics, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -172,3 +172,4 @@ async def test_sigterm_mid_stream_then_restart_handles_every_command_once(infra,
         await producer.stop()
         await redis.aclose()
         await delete_keys(infra.redis_url, redis_prefix)
+        await delete_topics(infra.kafka_bootstrap, [commands_topic, events_topic, dlq_topic])

@@ -81,6 +81,18 @@ async def ensure_topics(bootstrap: str, partitions: dict[str, int]) -> None:
         await admin.close()
 
 
+async def delete_topics(bootstrap: str, topics: list[str]) -> None:
+    """Delete a run's own topics so a shared cluster does not fill up with test leftovers."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        if doomed := [t for t in topics if t in existing]:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()
+
+
 class JobHarness:
     """Drive one running job: sign and send commands, wait for its replies and dead letters.
 
@@ -120,11 +132,12 @@ class JobHarness:
         app = create_app(job, tracer_provider=tracer_provider)
         settings = app.settings
         bootstrap = settings.kafka_bootstrap
-        await ensure_topics(
-            bootstrap,
-            {app.topics.commands: settings.command_partitions, app.topics.events: 1, app.topics.dlq: 1},
-        )
+        topics = {app.topics.commands: settings.command_partitions, app.topics.events: 1, app.topics.dlq: 1}
+        await ensure_topics(bootstrap, topics)
         async with AsyncExitStack() as stack:
+            if settings.topic_prefix:
+                # Only topics under a run's own prefix are its to delete; shared names never are.
+                stack.push_async_callback(delete_topics, bootstrap, list(topics))
             collector = _Collector(bootstrap, [app.topics.events, app.topics.dlq])
             await collector.start()
             stack.push_async_callback(collector.stop)
