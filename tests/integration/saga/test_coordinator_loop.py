@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import REGISTRY
 from sagaline.contracts.envelope import Envelope, Kind
 from sagaline.contracts.messages import Reply
 from sagaline.contracts.registry import message_class
@@ -168,8 +169,15 @@ async def _wait_final(
     raise AssertionError(f"sagas not final within {seconds}s: {states}")
 
 
+def _metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
 async def test_when_every_participant_succeeds_the_order_saga_completes(infra):
     coordinator = Coordinator(_settings(infra), _registry())
+    wf = "order_processing_workflow"
+    latencies_before = _metric("sagaline_step_latency_seconds_count", workflow=wf, step="charge_payment")
+    completed_before = _metric("sagaline_sagas_total", workflow=wf, event="completed")
     await coordinator.start()
     try:
         async with ScriptedParticipants(coordinator, coordinator.keyring) as jobs:
@@ -188,6 +196,11 @@ async def test_when_every_participant_succeeds_the_order_saga_completes(infra):
                 "send_confirmation",
             ]
             assert final.trace_parent is None or final.trace_parent.startswith("00-")
+            assert _metric("sagaline_sagas_total", workflow=wf, event="completed") == completed_before + 1
+            assert (
+                _metric("sagaline_step_latency_seconds_count", workflow=wf, step="charge_payment")
+                == latencies_before + 1
+            )
     finally:
         await coordinator.stop()
 

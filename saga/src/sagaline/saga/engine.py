@@ -20,8 +20,8 @@ from opentelemetry.trace import Span, SpanKind, TracerProvider
 from pydantic import BaseModel
 from sagaline.contracts.signing import KeyRing
 from sagaline.saga.effects import Outgoing, Transition
-from sagaline.saga.incoming import Incoming, StartSaga
-from sagaline.saga.metrics import CONFLICTS, IGNORED, SAGAS, STEP_EVENTS, TRANSITIONS
+from sagaline.saga.incoming import Incoming, ReplyReceived, StartSaga
+from sagaline.saga.metrics import CONFLICTS, IGNORED, SAGAS, STEP_EVENTS, STEP_LATENCY, TRANSITIONS
 from sagaline.saga.registry import WorkflowRegistry
 from sagaline.saga.relay import OutboxRelay
 from sagaline.saga.state import SagaState
@@ -31,7 +31,15 @@ from sagaline.saga.transition import transition
 log = logging.getLogger(__name__)
 
 _FINAL_EVENTS = {"completed", "compensated", "failed", "cancelled"}
-_STEP_EVENTS = {"failover", "step_failed", "compensating", "compensation_failed", "resumed"}
+_STEP_EVENTS = {
+    "failover",
+    "step_failed",
+    "timed_out",
+    "retry_scheduled",
+    "compensating",
+    "compensation_failed",
+    "resumed",
+}
 
 
 class ConcurrentUpdateError(RuntimeError):
@@ -123,6 +131,8 @@ class Engine:
                     self._remember(after)
                     TRANSITIONS.labels(kind).inc()
                     self._count(result)
+                    if state is not None and isinstance(incoming, ReplyReceived):
+                        self._observe_step_latency(state, now)
                     span.set_attribute("status", after.status.value)
                     if after.status.terminal or after.status.value == "failed":
                         self._final_span(after)
@@ -189,6 +199,19 @@ class Engine:
         self._cache.move_to_end(state.saga_id)
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
+
+    @staticmethod
+    def _observe_step_latency(before: SagaState, now: datetime) -> None:
+        """Send-to-reply time of the command a reply answered (from the saga's own history)."""
+        pending = before.pending
+        if pending is None:
+            return
+        sent = next(
+            (h.at for h in reversed(before.history) if h.event == "command_sent" and h.step == pending.step),
+            None,
+        )
+        if sent is not None:
+            STEP_LATENCY.labels(before.workflow, pending.step).observe((now - sent).total_seconds())
 
     @staticmethod
     def _count(result: Transition) -> None:
