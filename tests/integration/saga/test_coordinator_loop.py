@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import REGISTRY
-from sagaline.contracts.envelope import Envelope, Kind
+from sagaline.contracts.envelope import Envelope
 from sagaline.contracts.messages import Reply
 from sagaline.contracts.registry import message_class
 from sagaline.contracts.signing import KeyRing
-from sagaline.contracts.templates import inventory, notification, payment_gateway, shipping
+from sagaline.contracts.templates import payment_gateway
+from sagaline.contracts.testing.scripted import reply_envelope, success_reply
 from sagaline.saga.coordinator import Coordinator
 from sagaline.saga.registry import WorkflowRegistry
 from sagaline.saga.settings import CoordinatorSettings
@@ -41,30 +42,6 @@ ORDER = {
     "postal_code": "N1 1AA",
     "country": "GB",
 }
-
-
-def _success(command: Envelope) -> Reply:
-    p = command.payload
-    replies: dict[str, Callable[[], Reply]] = {
-        "inventory.ReserveStock": lambda: inventory.StockReserved(
-            order_id=p["order_id"], reservation_id="r-1"
-        ),
-        "inventory.ReleaseStock": lambda: inventory.StockReleased(order_id=p["order_id"], released=True),
-        "payment_gateway.ChargePayment": lambda: payment_gateway.PaymentCharged(
-            order_id=p["order_id"], charge_id="ch-1", amount_cents=p["amount_cents"], currency=p["currency"]
-        ),
-        "payment_gateway.RefundPayment": lambda: payment_gateway.PaymentRefunded(
-            order_id=p["order_id"], refund_id="re-1", amount_cents=p["amount_cents"]
-        ),
-        "shipping.CreateShipment": lambda: shipping.ShipmentCreated(
-            order_id=p["order_id"], shipment_id="sh-1", tracking_number="TRK1"
-        ),
-        "shipping.CancelShipment": lambda: shipping.ShipmentCancelled(order_id=p["order_id"], cancelled=True),
-        "notification.SendNotification": lambda: notification.NotificationSent(
-            order_id=p["order_id"], delivery_id="d-1"
-        ),
-    }
-    return replies[command.message_type]()
 
 
 class ScriptedParticipants:
@@ -104,26 +81,11 @@ class ScriptedParticipants:
             command = Envelope.from_bytes(record.value)
             self.keyring.verify(command)
             self.seen.append(command)
-            reply = self.script.get(command.message_type, _success)(command)
+            reply = self.script.get(command.message_type, success_reply)(command)
             if reply is None:
                 continue
             template = command.template_name
-            event = self.keyring.sign(
-                Envelope(
-                    message_type=reply.message_type,
-                    saga_id=command.saga_id,
-                    workflow=command.workflow,
-                    workflow_version=command.workflow_version,
-                    step=command.step,
-                    attempt=command.attempt,
-                    kind=Kind.EVENT,
-                    contract=command.contract,
-                    provider=command.provider,
-                    idempotency_key=command.idempotency_key,
-                    causation_id=command.message_id,
-                    payload=reply.model_dump(mode="json"),
-                )
-            )
+            event = reply_envelope(command, reply, self.keyring)
             topic = f"{self.coordinator.settings.topic_prefix}{template}.v1.events"
             for _ in range(self.copies):
                 await self.producer.send_and_wait(topic, event.to_bytes(), key=command.saga_id.encode())

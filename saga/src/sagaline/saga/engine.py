@@ -100,8 +100,12 @@ class Engine:
     async def apply(self, incoming: Incoming, start_on: tuple[str, str] | None = None) -> Transition:
         saga_id = incoming.saga_id
         kind = type(incoming).__name__
-        for _ in range(self.max_conflicts):
-            state = self._cache.get(saga_id) or await self.store.load(saga_id)
+        for attempt in range(self.max_conflicts):
+            state = self._cache.get(saga_id)
+            # A start is optimistic: the create fails the compare-and-set if the saga exists, and
+            # only then is it read, so a new saga costs one Redis round trip, not two.
+            if state is None and not (attempt == 0 and isinstance(incoming, StartSaga)):
+                state = await self.store.load(saga_id)
             if state is not None:
                 definition = self.registry.for_saga(state.workflow, state.workflow_version)
             elif start_on is not None:
