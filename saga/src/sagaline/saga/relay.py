@@ -9,12 +9,12 @@ Acknowledgements to Redis are batched, so a steady stream costs far less than on
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
+from sagaline.saga._tasks import cancel_and_wait
 from sagaline.saga.metrics import OUTBOX_PENDING, OUTBOX_PUBLISHED
 from sagaline.saga.store import OutboxEntry, SagaStore
 
@@ -44,10 +44,7 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         await self.flush_acks()
 
     async def publish(self, entries: Sequence[OutboxEntry]) -> None:

@@ -7,10 +7,10 @@ timer at once; a coordinator that dies mid-way lets the lease run out and anothe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 
+from sagaline.saga._tasks import cancel_and_wait
 from sagaline.saga.engine import Engine
 from sagaline.saga.incoming import TimerFired
 
@@ -29,9 +29,7 @@ class TimerPoller:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
 
     async def fire_due(self) -> int:
         """Fire every timer due now; returns how many fired."""
