@@ -112,6 +112,33 @@ async def test_when_shipping_is_rejected_payment_is_refunded_then_stock_released
     assert stock == 10
 
 
+async def test_when_stripe_recovers_during_the_refunds_retries_the_saga_compensates_by_itself(system):
+    # Stripe is down when the order arrives and for a little longer: the charge fails over to
+    # PayPal, the shipment is rejected, and the refund that must also go to Stripe (it may have
+    # charged) fails until the outage ends. A later attempt of that refund must reach Stripe
+    # again rather than be answered with the first attempt's failure.
+    outage = OutageSwitch(system.redis, system.config.redis_prefix, "stripe")
+    await outage.start(2.5)
+    try:
+        data = _order("undeliverable")
+        state, stock = await _run(system, data)
+    finally:
+        await outage.end()
+    assert state.status.value == "compensated", state.failure_reason
+    refunds = [(h.event, h.detail) for h in state.history if h.step == "refund_payment"]
+    assert (
+        "compensation_failed",
+        "payment_gateway.RefundFailed: Stripe answered 503: Stripe is temporarily unavailable.",
+    ) in refunds
+    assert refunds[-1][0] == "compensation_succeeded"
+    assert state.resumes == 0
+    books = await _books(system)
+    assert books.problems() == []
+    assert [c.provider for c in books.charges_for(data["order_id"])] == ["paypal"]
+    assert books.net_cents(data["order_id"]) == 0
+    assert stock == 10
+
+
 def _trace(jaeger: str, trace_id: str) -> dict[str, Any] | None:
     try:
         with urllib.request.urlopen(f"{jaeger}/api/traces/{trace_id}", timeout=5) as response:

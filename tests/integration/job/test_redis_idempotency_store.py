@@ -99,3 +99,27 @@ async def test_only_the_lease_holder_can_release_it(store, redis, key):
     assert isinstance(await store.acquire(key, "x", 10), Busy)
     await store.release(key, "owner")
     assert await redis.exists(key) == 0
+
+
+FAILED = StoredOutcome(
+    OutcomeKind.RETRYABLE_FAILURE, "payment_gateway.PaymentFailed", {"retryable": True}, datetime.now(UTC)
+)
+
+
+async def test_a_retryable_failure_answers_its_own_attempt_but_the_next_attempt_gets_the_key(store, key):
+    await store.acquire(key, "first", 10, attempt=1)
+    await store.complete(key, FAILED, 60, attempt=1)
+
+    assert await store.acquire(key, "redelivered", 10, attempt=1) == Completed(FAILED)
+    assert await store.acquire(key, "retry", 10, attempt=2) == Acquired("retry")
+    assert isinstance(await store.acquire(key, "duplicate-retry", 10, attempt=2), Busy)
+    assert await store.complete(key, OUTCOME, 60, attempt=2) == OUTCOME
+    assert await store.acquire(key, "old", 10, attempt=1) == Completed(OUTCOME)
+
+
+async def test_a_retryable_failure_of_a_later_attempt_is_not_overwritten_by_an_older_one(store, key):
+    await store.complete(key, FAILED, 60, attempt=3)
+    older = StoredOutcome(OutcomeKind.RETRYABLE_FAILURE, FAILED.message_type, {"old": 1}, datetime.now(UTC))
+
+    assert await store.complete(key, older, 60, attempt=2) == FAILED
+    assert await store.complete(key, OUTCOME, 60, attempt=2) == OUTCOME

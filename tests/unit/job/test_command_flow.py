@@ -143,6 +143,22 @@ async def test_transient_errors_past_the_retry_policy_give_a_retryable_payment_f
     assert rig.spy.calls("charge") == attempts
 
 
+async def test_the_coordinators_next_attempt_after_a_retryable_failure_calls_the_provider_again(rig):
+    attempts = rig.app.runtime.retry_policy("charge").max_attempts
+    rig.spy.fail("charge", *(TransientError("gateway 503") for _ in range(attempts)))
+    first = rig.command(charge())
+    await rig.send(first)
+    retry = rig.command(charge(), saga_id=first.saga_id, idempotency_key=first.idempotency_key, attempt=2)
+    await rig.send(retry)
+    await rig.send(retry)
+
+    failed, charged, replayed = rig.reply_envelopes()
+    assert failed.message_type == PaymentFailed.message_type
+    assert (charged.message_type, charged.attempt) == (PaymentCharged.message_type, 2)
+    assert replayed.model_dump() == charged.model_dump()
+    assert rig.spy.calls("charge") == attempts + 1
+
+
 async def test_a_provider_slower_than_the_operation_timeout_is_a_transient_failure(rig_for, settings_with):
     template = payment_gateway.TEMPLATE
     ops = {name: dataclasses.replace(op, timeout=0.02) for name, op in template.operations.items()}

@@ -98,3 +98,28 @@ async def test_when_shutdown_cancels_a_command_mid_call_its_key_is_freed_for_the
 
     assert disposition is Disposition.REPLIED
     assert rig.spy.calls("charge") == 2
+
+
+FAILED = StoredOutcome(
+    OutcomeKind.RETRYABLE_FAILURE, "payment_gateway.PaymentFailed", {"retryable": True}, datetime.now(UTC)
+)
+
+
+async def test_a_retryable_failure_answers_its_own_attempt_but_the_next_attempt_gets_the_key():
+    store = MemoryIdempotencyStore()
+    await store.acquire("k", "first", 10, attempt=1)
+    await store.complete("k", FAILED, 60, attempt=1)
+
+    assert await store.acquire("k", "redelivered", 10, attempt=1) == Completed(FAILED)
+    assert await store.acquire("k", "retry", 10, attempt=2) == Acquired("retry")
+    assert await store.complete("k", OUTCOME, 60, attempt=2) == OUTCOME
+    assert await store.acquire("k", "old", 10, attempt=1) == Completed(OUTCOME)
+
+
+async def test_a_retryable_failure_of_a_later_attempt_is_not_overwritten_by_an_older_one():
+    store = MemoryIdempotencyStore()
+    await store.complete("k", FAILED, 60, attempt=3)
+    older = StoredOutcome(OutcomeKind.RETRYABLE_FAILURE, FAILED.message_type, {"old": 1}, datetime.now(UTC))
+
+    assert await store.complete("k", older, 60, attempt=2) == FAILED
+    assert await store.complete("k", OUTCOME, 60, attempt=2) == OUTCOME

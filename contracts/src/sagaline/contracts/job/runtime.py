@@ -198,7 +198,7 @@ class JobRuntime:
         started = time.perf_counter()
         env, op = admitted.envelope, admitted.operation
         key = f"{self._dedupe_prefix}{op.command.message_type}:{env.idempotency_key}"
-        claim = await self._claim(key, op)
+        claim = await self._claim(key, op, env.attempt)
         replayed = isinstance(claim, Completed)
         if isinstance(claim, Completed):
             outcome = claim.outcome
@@ -216,7 +216,7 @@ class JobRuntime:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(self._store.release(key, claim.token))
                 raise
-            outcome = await self._store.complete(key, outcome, self._dedupe_ttl)
+            outcome = await self._store.complete(key, outcome, self._dedupe_ttl, env.attempt)
         reply = self._reply(env, outcome)
         await self._publish(reply.to_bytes(), self._topics.events, env.saga_id.encode(), {})
         span.set_attribute("sagaline.outcome", outcome.kind.value)
@@ -233,13 +233,13 @@ class JobRuntime:
         )
         return Disposition.REPLAYED if replayed else Disposition.REPLIED
 
-    async def _claim(self, key: str, op: Operation) -> Acquired | Completed:
+    async def _claim(self, key: str, op: Operation, attempt: int) -> Acquired | Completed:
         token = uuid.uuid4().hex
         lease_seconds = self._leases[op.name]
         poll = 0.01
         waited = False
         while True:
-            claim: Claim = await self._store.acquire(key, token, lease_seconds)
+            claim: Claim = await self._store.acquire(key, token, lease_seconds, attempt)
             if not isinstance(claim, Busy):
                 if waited:
                     self._metrics.duplicate_waited(op.name)

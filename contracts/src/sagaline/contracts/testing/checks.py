@@ -154,6 +154,30 @@ async def check_transient_errors_end_retryable(harness: JobHarness, operation: s
     assert calls == attempts, f"{operation}: {calls} calls for a retry policy of {attempts} attempts"
 
 
+async def check_next_attempt_after_retryable_failure_calls_again(
+    harness: JobHarness, operation: str, command: Command
+) -> None:
+    """A retryable failure is replayed to its own attempt only: the coordinator's next attempt (same
+    idempotency key, attempt+1) calls the provider again and gets the success."""
+    op = harness.app.job.template.operation(operation)
+    attempts = harness.app.runtime.retry_policy(operation).max_attempts
+    env = harness.command(command)
+    harness.spy.fail(operation, *(TransientError("kit: provider unavailable") for _ in range(attempts)))
+    await harness.send(env)
+    [failed] = await harness.replies(env.saga_id)
+    retry = harness.command(command, saga_id=env.saga_id, idempotency_key=env.idempotency_key, attempt=2)
+    await harness.send(retry)
+    _, answered = await harness.replies(env.saga_id, 2)
+    assert reply_to(harness, failed, env).message_type == op.retryable_failure.message_type
+    reply = reply_to(harness, answered, retry)
+    assert reply.message_type == op.success.message_type, (
+        f"{operation}: attempt 2 after a retryable failure got {reply.message_type}; "
+        "the failure of attempt 1 was replayed instead of calling the provider again"
+    )
+    calls = harness.spy.calls(operation, env.idempotency_key)
+    assert calls == attempts + 1, f"{operation}: {calls} calls, expected {attempts} failed and 1 more"
+
+
 async def check_transient_error_is_retried(harness: JobHarness, operation: str, command: Command) -> None:
     """One transient error, then the provider answers: success after exactly two calls."""
     op = harness.app.job.template.operation(operation)

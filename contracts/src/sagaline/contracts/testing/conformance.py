@@ -196,6 +196,14 @@ class JobConformance:
         for op in harness.app.job.template.operations.values():
             await checks.check_transient_errors_end_retryable(harness, op.name, await self._command(op.name))
 
+    async def test_the_next_attempt_after_a_retryable_failure_calls_the_provider_again(
+        self, harness: JobHarness
+    ) -> None:
+        for op in harness.app.job.template.operations.values():
+            await checks.check_next_attempt_after_retryable_failure_calls_again(
+                harness, op.name, await self._command(op.name)
+            )
+
     async def test_compensating_a_step_that_never_ran_succeeds(self, harness: JobHarness) -> None:
         compensations = self._operations(harness, compensation=True)
         if not compensations:
