@@ -3,6 +3,7 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 STACK := deploy/local/stack.sh
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: install stack-up stack-down stack-status stack-logs demo test lint bench
 
@@ -22,7 +23,7 @@ stack-logs:
 	@$(STACK) logs
 
 demo: stack-up  ## the main job
-	@uv run --frozen python deploy/local/smoke.py
+	@uv run --frozen python -m sagaline_demo $(DEMO_ARGS)
 
 test: stack-up  ## the whole suite against the real local stack
 	@uv run --frozen pytest $(PYTEST_ARGS)
