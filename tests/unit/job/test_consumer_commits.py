@@ -47,7 +47,7 @@ class RedisDown(MemoryIdempotencyStore):
 
 def consumer(rig, lifecycle=None):
     lifecycle = lifecycle or Lifecycle(rig.app.metrics)
-    return command_consumer(rig.app.runtime, lifecycle, rig.app.metrics), lifecycle
+    return command_consumer(rig.app.runtime, lifecycle, rig.app.metrics, rig.app.committer), lifecycle
 
 
 def valid_body(rig) -> bytes:

@@ -12,6 +12,7 @@ from faststream.kafka.schemas import Topic
 from faststream.middlewares import AckPolicy
 from opentelemetry.sdk.trace import TracerProvider
 from sagaline.contracts.job.base import TemplateJob
+from sagaline.contracts.job.commits import OffsetCommitter
 from sagaline.contracts.job.dedupe import IdempotencyStore, RedisIdempotencyStore
 from sagaline.contracts.job.health import health_routes
 from sagaline.contracts.job.kafka import (
@@ -46,6 +47,7 @@ class JobApp:
     metrics: JobMetrics
     tracer_provider: TracerProvider
     lifecycle: Lifecycle
+    committer: OffsetCommitter
     asgi: AsgiFastStream
     owns_store: bool = False
     owns_tracer_provider: bool = False
@@ -87,6 +89,7 @@ class JobApp:
         finished = await self.lifecycle.drain(self.settings.shutdown_grace_seconds)
         if not finished:
             _log.warning("shutdown grace ran out with commands in flight; they will be consumed again")
+        await self.committer.close()
 
     async def _after_shutdown(self) -> None:
         await self.job.shutdown()
@@ -131,6 +134,7 @@ def create_app(
         key_ring=settings.key_ring(),
     )
     lifecycle = Lifecycle(metrics)
+    committer = OffsetCommitter(settings.commit_interval_seconds)
     broker.subscriber(
         Topic(topics.commands, num_partitions=settings.command_partitions, declare=settings.declare_topics),
         group_id=settings.group_id,
@@ -140,12 +144,12 @@ def create_app(
         max_workers=settings.concurrency,
         # A job started after commands were sent must still answer them.
         auto_offset_reset="earliest",
-        listener=FinishBeforeRevoke(lifecycle, settings.shutdown_grace_seconds),
+        listener=FinishBeforeRevoke(lifecycle, settings.shutdown_grace_seconds, committer),
         parser=tolerant_parser,
         decoder=undecoded_body,
         title=f"{settings.job_name}:commands",
         description=f"Commands of {job.template.contract} for provider {settings.provider}.",
-    )(command_consumer(runtime, lifecycle, metrics))
+    )(command_consumer(runtime, lifecycle, metrics, committer))
     app = JobApp(
         job=job,
         settings=settings,
@@ -156,6 +160,7 @@ def create_app(
         metrics=metrics,
         tracer_provider=tracer_provider,
         lifecycle=lifecycle,
+        committer=committer,
         asgi=AsgiFastStream(
             broker,
             asgi_routes=health_routes(broker, store, lifecycle, metrics),

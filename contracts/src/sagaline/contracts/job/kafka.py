@@ -17,6 +17,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
 from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 from opentelemetry.sdk.trace import TracerProvider
+from sagaline.contracts.job.commits import Committing, OffsetCommitter
 from sagaline.contracts.job.dlq import Source
 from sagaline.contracts.job.metrics import JobMetrics
 from sagaline.contracts.job.runtime import JobRuntime, Publish
@@ -100,9 +101,9 @@ async def undecoded(message: StreamMessage[Any]) -> StreamMessage[Any]:
 
 
 class Lifecycle:
-    """Tracks in-flight commands so shutdown can wait for them before consumers stop."""
+    """Tracks in-flight records so shutdown can wait for them before consumers stop."""
 
-    def __init__(self, metrics: JobMetrics) -> None:
+    def __init__(self, metrics: JobMetrics | None = None) -> None:
         self.draining = False
         self.started = False
         self._in_flight = 0
@@ -115,12 +116,14 @@ class Lifecycle:
     async def track(self) -> AsyncIterator[None]:
         self._in_flight += 1
         self._idle.clear()
-        self._metrics.in_flight.inc()
+        if self._metrics is not None:
+            self._metrics.in_flight.inc()
         try:
             yield
         finally:
             self._in_flight -= 1
-            self._metrics.in_flight.dec()
+            if self._metrics is not None:
+                self._metrics.in_flight.dec()
             if self._in_flight == 0:
                 self._idle.set()
 
@@ -148,29 +151,44 @@ class Lifecycle:
 
 
 class FinishBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Lets commands in flight finish and commit before their partitions move to another consumer.
+    """Lets records in flight finish and commit before their partitions move to another consumer.
 
-    Without it, a command handled during a rebalance is committed too late (the commit fails), so
+    Without it, a record handled during a rebalance is committed too late (the commit fails), so
     the new owner consumes it again and re-publishes the stored reply: correct, but a duplicate.
-    aiokafka hands out no new records once a rebalance begins, so waiting here is bounded.
+    aiokafka hands out no new records once a rebalance begins, so waiting here is bounded. The
+    offsets still due for the revoked partitions are committed here, while they are still ours.
     """
 
-    def __init__(self, lifecycle: Lifecycle, grace_seconds: float) -> None:
+    def __init__(self, lifecycle: Lifecycle, grace_seconds: float, committer: OffsetCommitter) -> None:
         self._lifecycle = lifecycle
         self._grace = grace_seconds
+        self._committer = committer
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        if revoked and not await self._lifecycle.wait_idle(self._grace):
-            _log.warning("partitions revoked with commands still in flight; they may be replayed")
+        if not revoked:
+            return
+        if not await self._lifecycle.wait_idle(self._grace):
+            _log.warning("partitions revoked with records still in flight; they may be replayed")
+        await self._committer.flush(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         """Nothing to do: positions restart from the committed offsets."""
 
 
+async def commit_handled(message: KafkaMessage, committer: OffsetCommitter) -> None:
+    """Mark a handled record for the committer's next batch (FastStream's in-memory consumer has
+    no offsets to commit: there the message is acknowledged as usual)."""
+    consumer = getattr(message, "consumer", None)
+    if isinstance(consumer, Committing):
+        committer.handled(consumer, message.raw_message)
+    else:
+        await message.ack()
+
+
 def command_consumer(
-    runtime: JobRuntime, lifecycle: Lifecycle, metrics: JobMetrics
+    runtime: JobRuntime, lifecycle: Lifecycle, metrics: JobMetrics, committer: OffsetCommitter
 ) -> Callable[[Any], Awaitable[None]]:
-    """The subscriber body: process, then commit; on Redis/Kafka failure rewind instead."""
+    """The subscriber body: process, then commit (batched); on Redis/Kafka failure rewind instead."""
 
     async def consume_command(message: Any) -> None:
         msg = cast(KafkaMessage, message)
@@ -197,7 +215,7 @@ def command_consumer(
                 rewound = False
                 lifecycle.succeeded()
                 try:
-                    await msg.ack()
+                    await commit_handled(msg, committer)
                 except Exception as exc:
                     # The reply is out; a redelivery is answered from the idempotency store.
                     _log.warning("offset commit failed (%s); the record may be consumed again", exc)

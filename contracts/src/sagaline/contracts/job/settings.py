@@ -66,6 +66,12 @@ class JobSettings(BaseSettings):
     concurrency: int = Field(
         default=4, ge=1, le=64, description="Commands handled at once (one consumer per slot)."
     )
+    commit_interval_seconds: float = Field(
+        default=0.1,
+        ge=0,
+        le=5,
+        description="Handled offsets are committed in one batch at most this long after the first.",
+    )
     declare_topics: bool = Field(default=True, description="Create the commands topic if missing.")
     command_partitions: int = Field(default=4, ge=1, description="Partitions of a created commands topic.")
     signing_keys: SecretStr = Field(description="'id:secret[,id:secret...]'; the first signs replies.")
