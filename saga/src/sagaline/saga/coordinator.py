@@ -1,7 +1,8 @@
 """The coordinator process: consumes job replies, drives sagas, relays the outbox, fires timers.
 
-Offsets of consumed replies are committed only after their transition is stored (AckPolicy.MANUAL);
-a reply whose transition could not be stored is rewound and read again.
+Offsets of consumed replies are committed only after their transition is stored (AckPolicy.MANUAL,
+in batches: ``OffsetCommitter``); a reply whose transition could not be stored is rewound and read
+again.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 from sagaline.contracts.envelope import Envelope, Kind
-from sagaline.contracts.job.kafka import tolerant_parser, undecoded
+from sagaline.contracts.job.commits import OffsetCommitter
+from sagaline.contracts.job.kafka import (
+    FinishBeforeRevoke,
+    Lifecycle,
+    commit_handled,
+    tolerant_parser,
+    undecoded,
+)
 from sagaline.contracts.job.telemetry import log_context
 from sagaline.contracts.signing import SignatureError
 from sagaline.contracts.topics import DLQ, commands_topic, events_topic
@@ -83,6 +91,8 @@ class Coordinator:
             tracer_provider=tracer_provider,
         )
         self.timers = TimerPoller(self.engine, interval=settings.timer_interval)
+        self.lifecycle = Lifecycle()
+        self.committer = OffsetCommitter(settings.commit_interval_seconds)
         middlewares = [KafkaTelemetryMiddleware(tracer_provider=tracer_provider)] if tracer_provider else []
         self.broker = KafkaBroker(
             settings.kafka_bootstrap,
@@ -103,6 +113,7 @@ class Coordinator:
                 ack_policy=AckPolicy.MANUAL,
                 auto_offset_reset="earliest",
                 max_workers=settings.concurrency,
+                listener=FinishBeforeRevoke(self.lifecycle, settings.shutdown_grace_seconds, self.committer),
                 # The handler gets the raw record: undecodable bytes must reach the DLQ intact.
                 parser=tolerant_parser,
                 decoder=undecoded,
@@ -120,7 +131,11 @@ class Coordinator:
         log.info("coordinator consuming %s", ", ".join(self.topology.events))
 
     async def stop(self) -> None:
-        await self.broker.stop()  # stop consuming first: in-flight replies finish and commit
+        # Stop taking replies, let those being applied finish, commit them, then stop consuming.
+        if not await self.lifecycle.drain(self.settings.shutdown_grace_seconds):
+            log.warning("stop grace ran out with replies being applied; they will be read again")
+        await self.committer.close()
+        await self.broker.stop()
         await self.timers.stop()
         await self.relay.stop()
         await self.producer.stop()
@@ -146,6 +161,12 @@ class Coordinator:
 
     async def _on_event(self, message: Any) -> None:
         msg = cast(KafkaMessage, message)
+        if self.lifecycle.draining:
+            return  # left uncommitted on purpose: the next owner of the partition reads it
+        async with self.lifecycle.track():
+            await self._apply_event(msg)
+
+    async def _apply_event(self, msg: KafkaMessage) -> None:
         body: bytes = msg.body
         try:
             envelope = Envelope.from_bytes(body)
@@ -154,7 +175,7 @@ class Coordinator:
                 raise ValueError(f"expected an event, got a {envelope.kind}")
         except (ValidationError, SignatureError, ValueError) as exc:
             await self._dead_letter(body, msg, exc)
-            await msg.ack()
+            await commit_handled(msg, self.committer)
             return
         try:
             with log_context(saga_id=envelope.saga_id, step=envelope.step):
@@ -165,7 +186,7 @@ class Coordinator:
             )
             await msg.nack()
             raise
-        await msg.ack()
+        await commit_handled(msg, self.committer)
 
     async def _dead_letter(self, body: bytes, msg: KafkaMessage, exc: Exception) -> None:
         reason = {ValidationError: "undecodable", SignatureError: "bad_signature"}.get(

@@ -49,6 +49,15 @@ class CoordinatorSettings(BaseSettings):
     api_token: SecretStr = Field(description="Bearer token the HTTP API requires.")
     lease_seconds: float = Field(default=10.0, gt=0, description="Outbox and timer claim lease.")
     timer_interval: float = Field(default=0.1, gt=0)
+    commit_interval_seconds: float = Field(
+        default=0.1,
+        ge=0,
+        le=5,
+        description="Applied replies are committed in one batch at most this long after the first.",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=10.0, gt=0, description="How long a stop waits for replies being applied."
+    )
     log_level: str = "INFO"
 
     def kafka_security(self) -> BaseSecurity | None:
