@@ -12,7 +12,7 @@ from sagaline_demo.world import prepare_world
 
 class SagaBench:
     def __init__(self) -> None:
-        self.system = System(SystemConfig())
+        self.system = System(SystemConfig(), poll_seconds=0.005)
         self._orders = iter(make_orders(1_000_000, self.system.config.run_id, declined=0, undeliverable=0))
 
     async def __aenter__(self) -> SagaBench:
@@ -27,7 +27,7 @@ class SagaBench:
         order = next(self._orders)
         started = time.perf_counter()
         saga_id = await self.system.start_saga(order.data, key=uuid.uuid4().hex)
-        state = await self.system.wait_final(saga_id, poll=0.005)
+        state = await self.system.wait_final(saga_id)
         if state.status.value != "completed":
             raise RuntimeError(f"saga {saga_id} ended {state.status.value}")
         return time.perf_counter() - started

@@ -198,6 +198,17 @@ class SagaStore:
             raws = await pipe.execute()
         return [SagaState.from_json(raw) for raw in raws if raw is not None]
 
+    async def statuses(self, saga_ids: Sequence[str]) -> list[str | None]:
+        """The status of each saga (None if unknown), all in one round trip and without parsing
+        the stored states: cheap enough to poll for many sagas at once."""
+        if not saga_ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for saga_id in saga_ids:
+                pipe.hget(self.keys.bucket_of(saga_id).saga(saga_id), "status")
+            raws = await pipe.execute()
+        return [None if raw is None else _text(raw) for raw in raws]
+
     def _bucket_of_entry(self, entry: OutboxEntry) -> BucketKeys:
         return self.keys.bucket_of(entry.key)
 
