@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from sagaline_demo.orders import make_orders
+from sagaline_demo.orders import iter_orders
 from sagaline_demo.system import System, SystemConfig
 from sagaline_demo.world import prepare_world
 
@@ -13,7 +13,7 @@ from sagaline_demo.world import prepare_world
 class SagaBench:
     def __init__(self) -> None:
         self.system = System(SystemConfig(), poll_seconds=0.005)
-        self._orders = iter(make_orders(1_000_000, self.system.config.run_id, declined=0, undeliverable=0))
+        self._orders = iter_orders(self.system.config.run_id, declined=0, undeliverable=0)
 
     async def __aenter__(self) -> SagaBench:
         await self.system.start()

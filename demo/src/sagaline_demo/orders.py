@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +26,20 @@ class DemoOrder:
 def make_orders(
     count: int, run_id: str, seed: int = 7, declined: float = 0.1, undeliverable: float = 0.08
 ) -> list[DemoOrder]:
+    return list(iter_orders(run_id, seed, declined, undeliverable, count=count))
+
+
+def iter_orders(
+    run_id: str,
+    seed: int = 7,
+    declined: float = 0.1,
+    undeliverable: float = 0.08,
+    count: int | None = None,
+) -> Iterator[DemoOrder]:
+    """Orders one at a time (``count=None``: without end), so a long run holds none in memory."""
     rng = random.Random(seed)
-    orders = []
-    for i in range(count):
+    i = 0
+    while count is None or i < count:
         roll = rng.random()
         kind = (
             "declined" if roll < declined else "undeliverable" if roll < declined + undeliverable else "good"
@@ -45,5 +57,5 @@ def make_orders(
             "postal_code": UNDELIVERABLE_POSTCODE if kind == "undeliverable" else f"{10000 + i % 89999}",
             "country": "US",
         }
-        orders.append(DemoOrder(kind, data))
-    return orders
+        yield DemoOrder(kind, data)
+        i += 1
