@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -29,6 +30,20 @@ class ServiceSpec:
 
 class ServiceStartError(RuntimeError):
     pass
+
+
+_PR_SET_PDEATHSIG = 1
+try:  # resolved before any fork: the child only calls it
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux: services outlive a killed parent there
+    _prctl = None
+
+
+def _term_with_parent() -> None:
+    """In the child: SIGTERM when the process that started it dies, so a demo or bench that is
+    killed (or interrupted) never leaves services behind on their ports; they drain and exit."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class ProcessGroup:
@@ -60,9 +75,14 @@ class ProcessGroup:
                     "(a previous run still going?)"
                 )
         env = {**os.environ, **self.base_env, **spec.env, "SAGALINE_HTTP_PORT": str(spec.port)}
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{spec.name}.log").open("ab")
         self.procs[spec.name] = subprocess.Popen(
-            [sys.executable, "-m", spec.module], env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", spec.module],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_term_with_parent,  # only calls a libc function resolved before the fork
         )
 
     def wait_ready(self, spec: ServiceSpec, deadline_seconds: float) -> None:
