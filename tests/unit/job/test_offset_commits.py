@@ -98,6 +98,20 @@ async def test_offsets_that_come_due_during_a_commit_go_out_in_the_next_round():
     assert consumer.commits == [{P0: 2}, {P0: 3}]
 
 
+async def test_a_stop_during_a_background_commit_still_commits_what_that_round_took():
+    hold = asyncio.Event()
+    consumer, committer = FakeConsumer(hold=hold), OffsetCommitter(interval=0.01)
+    committer.handled(consumer, Record(0, 1))
+    committer.handled(consumer, Record(1, 4))
+    await asyncio.sleep(0.05)  # the background round took both offsets; its commit is held
+    consumer.hold = None
+
+    await committer.close()  # cancels that round mid-commit
+
+    assert consumer.commits == [{P0: 2, P1: 5}]
+    assert committer.pending() == 0
+
+
 def test_a_negative_interval_is_refused():
     with pytest.raises(ValueError, match="negative"):
         OffsetCommitter(interval=-1)

@@ -59,14 +59,19 @@ class OffsetCommitter:
         """Commit what is due now (only for ``partitions`` if given). A failed commit is logged,
         not raised: its records are consumed again and answered as duplicates."""
         async with self._lock:
-            batches = self._take(partitions)
-            for consumer, offsets in batches.items():
+            batches = list(self._take(partitions).items())
+            for index, (consumer, offsets) in enumerate(batches):
                 # A partition revoked without a flush (a failed one) is not ours to commit.
                 owned = {tp: offset for tp, offset in offsets.items() if tp in consumer.assignment()}
                 if not owned:
                     continue
                 try:
                     await consumer.commit(owned)
+                except asyncio.CancelledError:
+                    # Stopped mid-commit (close() stops the background flusher): what this round
+                    # took is due again, so the flush that follows still commits it.
+                    self._restore(batches[index:])
+                    raise
                 except Exception as exc:
                     _log.warning("offset commit failed (%s); those records may be consumed again", exc)
 
@@ -82,6 +87,12 @@ class OffsetCommitter:
         while self._due:
             await asyncio.sleep(self.interval)
             await self.flush()
+
+    def _restore(self, batches: list[tuple[Committing, dict[TopicPartition, int]]]) -> None:
+        for consumer, offsets in batches:
+            due = self._due.setdefault(consumer, {})
+            for partition, offset in offsets.items():
+                due[partition] = max(due.get(partition, 0), offset)
 
     def _take(
         self, partitions: Collection[TopicPartition] | None
