@@ -83,7 +83,7 @@ def test_when_stock_is_unavailable_the_saga_is_compensated_without_any_compensat
     )
 
 
-def test_when_stripe_times_out_every_attempt_paypal_takes_over_and_the_order_completes(
+def test_when_stripe_times_out_every_attempt_paypal_takes_over_and_stripe_is_refunded_before_completion(
     order: OrderData,
 ) -> None:
     scenario = (
@@ -102,9 +102,20 @@ def test_when_stripe_times_out_every_attempt_paypal_takes_over_and_the_order_com
         .when_reply(SHIPPED)
         .expect_command("send_confirmation")
         .when_reply(NotificationSent(order_id="ord-1", delivery_id="msg-1"))
+        # Stripe may have charged before it went quiet: undo that, by order (no charge id known).
+        .expect_compensation("refund_payment", to="stripe", payload={"charge_id": None})
+        .expect_state("running")
+        .when_reply(PaymentRefunded(order_id="ord-1", refund_id=None, amount_cents=2599))
+        .expect_no_command()
         .expect_state("completed")
+        .expect_data(charge_id="ch-1")
     )
-    stripe = [o.envelope for o in scenario.sent if o.envelope.provider == "stripe"]
+    assert scenario.last.events == ("compensation_succeeded", "completed")
+    stripe = [
+        o.envelope
+        for o in scenario.sent
+        if o.envelope.provider == "stripe" and o.envelope.step == "charge_payment"
+    ]
     assert {e.idempotency_key for e in stripe} == {"saga-1:charge_payment:charge:stripe"}
     assert len({e.message_id for e in stripe}) == 3
     # 5 s timeout per attempt, retries after 0.1 s and 0.2 s of backoff (the template's policy).
@@ -264,3 +275,91 @@ def test_cancelling_a_failed_saga_gives_up_and_records_it(order: OrderData) -> N
     assert scenario.state.history[-1].event == "cancelled"
     assert scenario.state.history[-1].detail == "refunded by hand"
     scenario.when_resumed().expect_ignored("only a failed saga can be resumed")
+
+
+def failed_over_to_paypal(order: OrderData) -> SagaScenario:
+    return (
+        given(order_processing_workflow, order)
+        .expect_command("reserve_inventory")
+        .when_reply(RESERVED)
+        .expect_command("charge_payment", to="stripe")
+        .when_reply(PaymentFailed(reason="stripe answered 503", retryable=True))
+        .expect_command("charge_payment", to="paypal")
+        .when_reply(CHARGED)
+        .expect_command("create_shipment")
+        .when_reply(SHIPPED)
+        .expect_command("send_confirmation")
+        .when_reply(NotificationSent(order_id="ord-1", delivery_id="msg-1"))
+    )
+
+
+def test_a_retryable_failure_is_undone_on_its_provider_before_the_failed_over_saga_completes(
+    order: OrderData,
+) -> None:
+    scenario = (
+        failed_over_to_paypal(order)
+        .expect_compensation("refund_payment", to="stripe", payload={"charge_id": None})
+        .when_reply(PaymentRefunded(order_id="ord-1", refund_id=None, amount_cents=2599))
+        .expect_no_command()
+        .expect_state("completed")
+    )
+    refunds = [o.envelope for o in scenario.sent if o.envelope.step == "refund_payment"]
+    assert [e.provider for e in refunds] == ["stripe"], "the charge that stands (paypal) is never refunded"
+
+
+def test_a_late_stripe_charge_after_the_failover_changes_nothing_because_stripe_is_refunded(
+    order: OrderData,
+) -> None:
+    scenario = failed_over_to_paypal(order).expect_compensation("refund_payment", to="stripe")
+    stripe_charge = next(o.envelope for o in scenario.sent if o.envelope.provider == "stripe")
+    (
+        scenario.when_reply(CHARGED, answering=stripe_charge)
+        .expect_ignored()
+        .expect_state("running")
+        .when_reply(REFUNDED)
+        .expect_state("completed")
+    )
+
+
+def test_when_undoing_a_failed_over_charge_gives_up_the_saga_is_parked_and_a_resume_completes_it(
+    order: OrderData,
+) -> None:
+    scenario = failed_over_to_paypal(order).expect_compensation("refund_payment", to="stripe")
+    for _ in range(50):
+        if scenario.state.status == "failed":
+            break
+        scenario.when_reply(RefundFailed(reason="stripe answered 503", retryable=True))
+        if scenario.state.pending is not None and not scenario.state.pending.sent:
+            scenario.when_timeout()  # the retry's backoff runs out
+    assert scenario.state.status == "failed"
+    assert "refund_payment on stripe" in (scenario.state.failure_reason or "")
+
+    scenario.when_resumed("stripe is back").expect_state("running")
+    assert scenario.sent[-1].envelope.idempotency_key == "saga-1:refund_payment:refund:stripe:r1"
+    scenario.when_reply(REFUNDED).expect_state("completed")
+    assert scenario.last.outgoing == ()
+
+
+def test_cancelling_a_saga_while_it_settles_rolls_everything_back_in_reverse_order(
+    order: OrderData,
+) -> None:
+    scenario = failed_over_to_paypal(order).expect_compensation("refund_payment", to="stripe")
+    settling_refund = scenario.sent[-1].envelope
+    (
+        scenario.when_cancelled("customer withdrew")
+        .expect_state("compensating")
+        .expect_compensation("cancel_shipment", to="fedex")
+        .when_reply(ShipmentCancelled(order_id="ord-1", cancelled=True))
+        .expect_compensation("refund_payment", to="paypal", payload={"charge_id": "ch-1"})
+        .when_reply(REFUNDED)
+        .expect_compensation("refund_payment", to="stripe", payload={"charge_id": None})
+    )
+    # The same refund as the one settling sent: the job answers it from its idempotency store.
+    assert scenario.sent[-1].envelope.idempotency_key == settling_refund.idempotency_key
+    (
+        scenario.when_reply(REFUNDED)
+        .expect_compensation("release_inventory")
+        .when_reply(RELEASED)
+        .expect_no_command()
+        .expect_state("compensated")
+    )

@@ -3,6 +3,10 @@
 A step is undone on each provider that did it or may have done it (timed out, failed
 transiently, or was in flight when cancelled); a provider that declined is left alone.
 Compensations never fail over: only the provider that may have done the work can undo it.
+
+A saga whose steps all succeeded may still have a step that a provider it failed over from may
+have done too (stripe timed out, paypal charged): before it completes it *settles*, undoing just
+those with the same machinery, still ``running``. Without that, such an order is charged twice.
 """
 
 from __future__ import annotations
@@ -32,11 +36,37 @@ def start(draft: Draft, reason: str) -> None:
     _next(draft)
 
 
+def settle(draft: Draft) -> bool:
+    """Undo what providers the saga failed over from may have done, in reverse step order;
+    False (and nothing changes) if there is nothing to undo."""
+    state = draft.state
+    tasks = [
+        CompensationTask(step=step.name, compensation=step.compensation.name, provider=outcome.provider)
+        for step in reversed(draft.definition.steps)
+        if step.compensation is not None
+        for outcome in reversed(state.outcomes_of(step.name))
+        if outcome.outcome is Outcome.UNCERTAIN
+    ]
+    if not tasks:
+        return False
+    draft.update(pending=None, compensations=tuple(tasks), attempt=1)
+    undo = ", ".join(f"{t.compensation} on {t.provider}" for t in tasks)
+    draft.record(
+        "settling", detail=f"every step succeeded; undoing what failed-over providers may have done: {undo}"
+    )
+    _next(draft)
+    return True
+
+
+def _settling(draft: Draft) -> bool:
+    # Only a rollback sets a reason: compensations without one are a completed saga's settling.
+    return draft.state.rollback_reason is None
+
+
 def resume(draft: Draft, reason: str) -> None:
     """Retry the compensation that gave up, from attempt 1, then carry on with the rest."""
-    draft.update(
-        status=SagaStatus.COMPENSATING, resumes=draft.state.resumes + 1, attempt=1, failure_reason=None
-    )
+    status = SagaStatus.RUNNING if _settling(draft) else SagaStatus.COMPENSATING
+    draft.update(status=status, resumes=draft.state.resumes + 1, attempt=1, failure_reason=None)
     draft.record("resumed", detail=reason)
     _next(draft)
 
@@ -104,6 +134,10 @@ def _retry_or_give_up(draft: Draft, comp: CompensationDefinition, detail: str) -
 def _next(draft: Draft) -> None:
     if draft.state.remaining_compensations:
         send(draft)
+        return
+    if _settling(draft):
+        draft.update(status=SagaStatus.COMPLETED, pending=None)
+        draft.record("completed")
         return
     draft.update(status=SagaStatus.COMPENSATED, pending=None)
     draft.record("compensated")

@@ -90,7 +90,7 @@ def fail_over(draft: Draft, detail: str) -> None:
 def cancel(draft: Draft, reason: str) -> None:
     """Roll back a running saga: whatever is in flight may still happen, so it is undone too."""
     pending = draft.state.pending
-    if pending is not None:
+    if pending is not None and pending.phase is Phase.FORWARD:
         _note(
             draft, pending.step, pending.provider, Outcome.UNCERTAIN, "in flight when the saga was cancelled"
         )
@@ -103,6 +103,13 @@ def _advance(draft: Draft) -> None:
     if following < len(draft.definition.steps):
         begin_step(draft, following)
         return
+    # Every step is done, but a provider the saga failed over from may still have done its part
+    # (it timed out or failed transiently): undo that before the saga counts as completed.
+    if not _compensation.settle(draft):
+        complete(draft)
+
+
+def complete(draft: Draft) -> None:
     draft.update(status=SagaStatus.COMPLETED, pending=None)
     draft.record("completed")
 
