@@ -190,24 +190,21 @@ class SagaStore:
         return SagaPage(items=states[offset : offset + limit], total=len(states))
 
     async def load_many(self, saga_ids: list[str]) -> list[SagaState]:
-        if not saga_ids:
-            return []
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for saga_id in saga_ids:
-                pipe.hget(self.keys.bucket_of(saga_id).saga(saga_id), "state")
-            raws = await pipe.execute()
+        raws = await self._field_of_each(saga_ids, "state")
         return [SagaState.from_json(raw) for raw in raws if raw is not None]
 
     async def statuses(self, saga_ids: Sequence[str]) -> list[str | None]:
         """The status of each saga (None if unknown), all in one round trip and without parsing
         the stored states: cheap enough to poll for many sagas at once."""
+        return [None if raw is None else _text(raw) for raw in await self._field_of_each(saga_ids, "status")]
+
+    async def _field_of_each(self, saga_ids: Sequence[str], field: str) -> list[Any]:
         if not saga_ids:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
             for saga_id in saga_ids:
-                pipe.hget(self.keys.bucket_of(saga_id).saga(saga_id), "status")
-            raws = await pipe.execute()
-        return [None if raw is None else _text(raw) for raw in raws]
+                pipe.hget(self.keys.bucket_of(saga_id).saga(saga_id), field)
+            return list(await pipe.execute())
 
     def _bucket_of_entry(self, entry: OutboxEntry) -> BucketKeys:
         return self.keys.bucket_of(entry.key)
