@@ -55,6 +55,10 @@ def print_summary(console: Console, outcomes: list[Outcome]) -> None:
     figures.add_column("measure")
     figures.add_column("value", justify="right")
     figures.add_row("failovers (stripe -> paypal)", str(sum(o.has("failover") for o in outcomes)))
+    figures.add_row(
+        "failed-over sagas that undid stripe's part first",
+        str(sum(o.has("settling") for o in outcomes)),
+    )
     figures.add_row("sagas that compensated", str(sum(o.has("compensating") for o in outcomes)))
     figures.add_row(
         "saga latency p50 / p95 / p99",
