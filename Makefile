@@ -4,6 +4,7 @@ export UV_PYTHON_DOWNLOADS := never
 STACK := deploy/local/stack.sh
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: install stack-up stack-down stack-status stack-logs demo test lint bench
 
@@ -33,5 +34,5 @@ lint: install
 	@uv run --frozen ruff format --check .
 	@uv run --frozen mypy
 
-bench: stack-up
-	@echo "bench: no benchmark has landed yet"
+bench: stack-up  ## saga vs raw Kafka throughput and latency (JSON + PNG in bench/results/)
+	@uv run --frozen python -m bench $(BENCH_ARGS)

@@ -12,9 +12,11 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 import time
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -29,6 +31,7 @@ from sagaline.saga.registry import WorkflowRegistry
 from sagaline.saga.store import OutboxEntry, SagaStore
 from sagaline.saga.workflows import register_default_workflows
 
+RESULT = Path(__file__).resolve().parent / "results" / "coordinator_transitions.json"
 ORDER = {
     "order_id": "o",
     "customer_email": "ada@example.com",
@@ -135,7 +138,14 @@ def main() -> None:
     parser.add_argument("--sagas", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.sagas, args.concurrency)), indent=2))
+    result = {
+        **asyncio.run(run(args.sagas, args.concurrency)),
+        "command": " ".join(["python -m bench.coordinator_transitions", *sys.argv[1:]]),
+    }
+    text = json.dumps(result, indent=2)
+    RESULT.parent.mkdir(exist_ok=True)
+    RESULT.write_text(text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,52 @@
-"""The saga side of the benchmark: the real coordinator and jobs as processes, started over HTTP."""
+"""The saga side of the benchmark: the real coordinator and jobs as processes, started over HTTP.
+
+Two variants: ``jobs="derived"`` runs the five derived-job services with their provider
+simulators (Redis-backed ledgers, real SMTP), ``jobs="noop"`` runs the same runtime with provider
+calls that do nothing (``bench.noop_job``), which is the framework's own cost.
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
+from typing import Literal
 
 from sagaline_demo.orders import iter_orders
-from sagaline_demo.system import System, SystemConfig
+from sagaline_demo.processes import ServiceSpec
+from sagaline_demo.system import JOBS, System, SystemConfig
 from sagaline_demo.world import prepare_world
+
+JobsVariant = Literal["derived", "noop"]
+_TEMPLATES = {
+    "reservation": "inventory",
+    "stripe": "payment_gateway",
+    "paypal": "payment_gateway",
+    "fedex": "shipping",
+    "email": "notification",
+}
+
+
+def noop_jobs() -> list[ServiceSpec]:
+    """One no-op job per provider of the order workflow, on the derived jobs' ports."""
+    ports = [port for _, port in JOBS]
+    return [
+        ServiceSpec(
+            f"noop_{provider}_job",
+            "bench.noop_job",
+            port,
+            {
+                "SAGALINE_BENCH_TEMPLATE": template,
+                "SAGALINE_PROVIDER": provider,
+                "SAGALINE_JOB_NAME": f"noop_{provider}_job",
+            },
+        )
+        for (provider, template), port in zip(_TEMPLATES.items(), ports, strict=True)
+    ]
 
 
 class SagaBench:
-    def __init__(self) -> None:
-        self.system = System(SystemConfig(), poll_seconds=0.005)
+    def __init__(self, jobs: JobsVariant = "derived") -> None:
+        self.system = System(SystemConfig(), poll_seconds=0.005, jobs=noop_jobs() if jobs == "noop" else None)
         self._orders = iter_orders(self.system.config.run_id, declined=0, undeliverable=0)
 
     async def __aenter__(self) -> SagaBench:

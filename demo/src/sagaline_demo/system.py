@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,13 +136,20 @@ class FinalStates:
 class System:
     """Start/stop the services; start sagas through the HTTP API; read their state from Redis."""
 
-    def __init__(self, config: SystemConfig, coordinators: int = 1, poll_seconds: float = 0.01) -> None:
+    def __init__(
+        self,
+        config: SystemConfig,
+        coordinators: int = 1,
+        poll_seconds: float = 0.01,
+        jobs: Sequence[ServiceSpec] | None = None,
+    ) -> None:
         """``coordinators`` processes share the work (0: the caller runs its own, in-process);
-        ``wait_final`` looks for settled sagas every ``poll_seconds``."""
+        ``wait_final`` looks for settled sagas every ``poll_seconds``; ``jobs`` replaces the five
+        derived-job services (the benchmark runs no-op jobs to measure the framework alone)."""
         if not 0 <= coordinators <= len(COORDINATOR_PORTS):
             raise ValueError(f"between 0 and {len(COORDINATOR_PORTS)} coordinators")
         self.config = config
-        specs = [ServiceSpec(name, name, port) for name, port in JOBS]
+        specs = list(jobs) if jobs is not None else [ServiceSpec(name, name, port) for name, port in JOBS]
         specs += [
             ServiceSpec(
                 f"coordinator-{i}",
