@@ -33,6 +33,7 @@ from sagaline.contracts.job.kafka import (
 from sagaline.contracts.job.telemetry import log_context
 from sagaline.contracts.signing import SignatureError
 from sagaline.contracts.topics import DLQ, commands_topic, events_topic
+from sagaline.contracts.versioning import accepts
 from sagaline.saga.engine import Engine
 from sagaline.saga.incoming import ReplyReceived
 from sagaline.saga.keys import KeySpace
@@ -63,6 +64,10 @@ class Topology:
         return cls(tuple(sorted(commands)), tuple(sorted(events)), prefix + DLQ)
 
 
+class UnknownContractMajor(ValueError):
+    """An event of a major version of its template that this coordinator was not built for."""
+
+
 class Coordinator:
     def __init__(
         self,
@@ -73,6 +78,8 @@ class Coordinator:
         self.settings = settings
         self.registry = registry
         self.topology = Topology.of(registry, settings.topic_prefix)
+        # The contract version each template's events must match (by major) to be read at all.
+        self.contracts = {step.template.name: step.template.version for d in registry for step in d.steps}
         self.keyring = settings.key_ring()
         self.redis = aioredis.from_url(settings.redis_url.get_secret_value())
         self.store = SagaStore(
@@ -173,6 +180,7 @@ class Coordinator:
             self.keyring.verify(envelope)
             if envelope.kind is not Kind.EVENT:
                 raise ValueError(f"expected an event, got a {envelope.kind}")
+            self._check_contract(envelope)
         except (ValidationError, SignatureError, ValueError) as exc:
             await self._dead_letter(body, msg, exc)
             await commit_handled(msg, self.committer)
@@ -188,10 +196,20 @@ class Coordinator:
             raise
         await commit_handled(msg, self.committer)
 
+    def _check_contract(self, envelope: Envelope) -> None:
+        known = self.contracts.get(envelope.template_name)
+        if known is not None and not accepts(known, envelope.contract_version):
+            raise UnknownContractMajor(
+                f"{envelope.contract} cannot be read by this coordinator "
+                f"({envelope.template_name}@{known}: same major required)"
+            )
+
     async def _dead_letter(self, body: bytes, msg: KafkaMessage, exc: Exception) -> None:
-        reason = {ValidationError: "undecodable", SignatureError: "bad_signature"}.get(
-            type(exc), "not_an_event"
-        )
+        reason = {
+            ValidationError: "undecodable",
+            SignatureError: "bad_signature",
+            UnknownContractMajor: "unknown_contract_major",
+        }.get(type(exc), "not_an_event")
         DLQ_COUNT.labels(reason).inc()
         record = msg.raw_message
         assert not isinstance(record, tuple)
