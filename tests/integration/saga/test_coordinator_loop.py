@@ -20,12 +20,14 @@ from sagaline.contracts.messages import Reply
 from sagaline.contracts.registry import message_class
 from sagaline.contracts.signing import KeyRing
 from sagaline.contracts.templates import payment_gateway
+from sagaline.contracts.testing import wait_until
 from sagaline.contracts.testing.scripted import reply_envelope, success_reply
 from sagaline.saga.coordinator import Coordinator
+from sagaline.saga.definition import WorkflowDefinition
 from sagaline.saga.registry import WorkflowRegistry
 from sagaline.saga.settings import CoordinatorSettings
 from sagaline.saga.state import SagaStatus
-from sagaline.saga.workflows import register_default_workflows
+from sagaline.saga.workflows import order_processing_workflow, register_default_workflows
 
 pytestmark = pytest.mark.integration
 
@@ -248,3 +250,103 @@ def test_message_classes_resolve_for_every_scripted_reply():
         "notification.NotificationSent",
     ):
         assert issubclass(message_class(name), Reply)
+
+
+def _three_step_version() -> WorkflowDefinition:
+    """order_processing_workflow 1.1.0: the same steps but the confirmation email."""
+    raw = order_processing_workflow.to_dict()
+    return WorkflowDefinition.from_dict({**raw, "version": "1.1.0", "steps": raw["steps"][:3]})
+
+
+async def test_a_saga_in_flight_across_a_redeploy_with_a_new_version_finishes_on_the_version_it_began(
+    infra,
+):
+    settings = _settings(infra)
+    before = Coordinator(settings, _registry())  # only 1.0.0 is deployed
+    await before.start()
+    try:
+        async with ScriptedParticipants(before, before.keyring) as jobs:
+            jobs.script["payment_gateway.ChargePayment"] = lambda command: None  # still charging
+            await before.engine.start("order_processing_workflow", ORDER, "s-began-on-1.0")
+            await wait_until(
+                lambda: any(c.step == "charge_payment" for c in jobs.seen), 30, "the charge command"
+            )
+    finally:
+        await before.stop()
+
+    registry = _registry()
+    registry.register(_three_step_version())
+    after = Coordinator(settings, registry)  # the redeploy: 1.0.0 and 1.1.0
+    await after.start()
+    try:
+        # New participants read every command from the start, so the pending charge is answered.
+        async with ScriptedParticipants(after, after.keyring):
+            await after.engine.start(
+                "order_processing_workflow", {**ORDER, "order_id": "ord-2"}, "s-began-on-1.1"
+            )
+            states = await _wait_final(after, ["s-began-on-1.0", "s-began-on-1.1"])
+        assert set(states.values()) == {SagaStatus.COMPLETED}
+        old, new = await after.store.load("s-began-on-1.0"), await after.store.load("s-began-on-1.1")
+        assert old is not None
+        assert new is not None
+        assert (old.workflow_version, new.workflow_version) == ("1.0.0", "1.1.0")
+        sent = {
+            saga.saga_id: [h.step for h in saga.history if h.event == "command_sent"] for saga in (old, new)
+        }
+        assert sent["s-began-on-1.0"][-1] == "send_confirmation", "1.0.0 still sends the email"
+        assert "send_confirmation" not in sent["s-began-on-1.1"]
+    finally:
+        await after.stop()
+
+
+async def test_undecodable_forged_and_unknown_major_events_go_to_the_dlq_and_sagas_go_on(infra):
+    coordinator = Coordinator(_settings(infra), _registry())
+    await coordinator.start()
+    dlq = AIOKafkaConsumer(
+        coordinator.topology.dlq,
+        bootstrap_servers=infra.kafka_bootstrap,
+        group_id=f"dlq-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, enable_idempotence=True)
+    await dlq.start()
+    await producer.start()
+    try:
+        events = f"{coordinator.settings.topic_prefix}payment_gateway.v1.events"
+        async with ScriptedParticipants(coordinator, coordinator.keyring) as jobs:
+            jobs.script["payment_gateway.ChargePayment"] = lambda command: None  # answered below
+            await coordinator.engine.start("order_processing_workflow", ORDER, "s-dlq")
+            await wait_until(lambda: any(c.step == "charge_payment" for c in jobs.seen), 30, "a charge")
+            charge = next(c for c in jobs.seen if c.step == "charge_payment")
+            reply = reply_envelope(charge, success_reply(charge), coordinator.keyring)
+            # Each of these answers the pending charge; none may be applied.
+            forged = reply.model_copy(update={"payload": {**reply.payload, "charge_id": "ch-forged"}})
+            future = coordinator.keyring.sign(reply.model_copy(update={"contract": "payment_gateway@2.0.0"}))
+            bad = {
+                "undecodable": b"\xff not json",
+                "bad_signature": forged.to_bytes(),
+                "unknown_contract_major": future.to_bytes(),
+            }
+            for body in bad.values():
+                await producer.send_and_wait(events, body, key=b"s-dlq")
+
+            reasons: dict[str, bytes] = {}
+            async with asyncio.timeout(30):
+                async for record in dlq:
+                    reasons[dict(record.headers)["x-sagaline-reason"].decode()] = record.value
+                    if len(reasons) == len(bad):
+                        break
+            assert reasons == bad, "each bad event reaches the DLQ with its reason and its bytes"
+            state = await coordinator.store.load("s-dlq")
+            assert state is not None
+            assert state.current_step == "charge_payment", "no bad event moved the saga"
+
+            await producer.send_and_wait(events, reply.to_bytes(), key=b"s-dlq")
+            assert await _wait_final(coordinator, ["s-dlq"]) == {"s-dlq": SagaStatus.COMPLETED}
+        final = await coordinator.store.load("s-dlq")
+        assert final is not None
+        assert final.data["charge_id"] == "ch-1"
+    finally:
+        await dlq.stop()
+        await producer.stop()
+        await coordinator.stop()
