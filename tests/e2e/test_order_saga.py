@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 from inventory_reservation_job.provider import StockStore
+from prometheus_client.parser import text_string_to_metric_families
 from sagaline.simulators.faults import OutageSwitch
 from sagaline.simulators.ledger import read_ledger
 from sagaline_demo.orders import make_orders
+from sagaline_demo.system import COORDINATOR_PORTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -77,20 +79,28 @@ async def test_when_the_card_is_declined_stock_is_restored_and_nothing_is_charge
     assert compensations == ["release_inventory"]
 
 
-async def test_when_stripe_is_down_the_payment_fails_over_to_paypal_and_completes(system):
+async def test_when_stripe_is_down_the_payment_fails_over_to_paypal_and_stripe_is_settled(system):
+    failovers_before = _coordinator_metric("sagaline_step_events_total", event="failover")
+    settled_before = _coordinator_metric("sagaline_step_events_total", event="settling")
     outage = OutageSwitch(system.redis, system.config.redis_prefix, "stripe")
-    await outage.start(30)
+    await outage.start(5)
     try:
         data = _order()
         state, stock = await _run(system, data)
     finally:
         await outage.end()
     assert state.status.value == "completed"
-    assert ("failover", "charge_payment") in _events(state)
+    events = _events(state)
+    assert ("failover", "charge_payment") in events
+    # Stripe may have charged before it failed: its refund runs (and succeeds) before completion.
+    assert events.index(("settling", "")) < events.index(("completed", ""))
+    assert ("compensation_succeeded", "refund_payment") in events
     books = await _books(system)
     assert [c.provider for c in books.charges_for(data["order_id"])] == ["paypal"]
     assert books.net_cents(data["order_id"]) == data["amount_cents"]
     assert stock == 8
+    assert _coordinator_metric("sagaline_step_events_total", event="failover") == failovers_before + 1
+    assert _coordinator_metric("sagaline_step_events_total", event="settling") == settled_before + 1
 
 
 async def test_when_shipping_is_rejected_payment_is_refunded_then_stock_released(system):
@@ -137,6 +147,17 @@ async def test_when_stripe_recovers_during_the_refunds_retries_the_saga_compensa
     assert [c.provider for c in books.charges_for(data["order_id"])] == ["paypal"]
     assert books.net_cents(data["order_id"]) == 0
     assert stock == 10
+
+
+def _coordinator_metric(name: str, **labels: str) -> float:
+    """A sample of the coordinator process's /metrics (0 if it has not been counted yet)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{COORDINATOR_PORTS[0]}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
 
 
 def _trace(jaeger: str, trace_id: str) -> dict[str, Any] | None:
@@ -194,9 +215,24 @@ async def test_a_compensated_saga_is_one_trace_in_jaeger_with_compensation_spans
             parents = [r["spanID"] for r in span.get("references", [])]
             assert parents, f"{span['operationName']} has no parent"
             assert parents[0] in sends, f"{span['operationName']} is not a child of a send span"
-    tagged = [
-        s
-        for s in sends.values()
-        if {t["key"] for t in s["tags"]} >= {"saga_id", "step", "attempt", "provider"}
-    ]
-    assert len(tagged) == len(sends)
+    tags = {span_id: {t["key"]: t["value"] for t in s["tags"]} for span_id, s in spans.items()}
+    for span_id in sends:
+        assert tags[span_id].keys() >= {"saga_id", "workflow", "step", "attempt", "provider"}
+        assert tags[span_id]["saga_id"] == state.saga_id
+        assert tags[span_id]["workflow"] == f"{state.workflow}@{state.workflow_version}"
+
+    # Each reply is handled under the span of the job that sent it: the chain of parents of a
+    # "handle ReplyReceived" span leads through a job's span back to the coordinator's send.
+    def ancestors(span: dict[str, Any]) -> list[dict[str, Any]]:
+        chain = []
+        while refs := [r["spanID"] for r in span.get("references", []) if r["spanID"] in spans]:
+            span = spans[refs[0]]
+            chain.append(span)
+        return chain
+
+    replies = [s for s in spans.values() if s["operationName"] == "handle ReplyReceived"]
+    assert len(replies) == len(sends), "one handled reply per command sent"
+    for reply in replies:
+        chain = ancestors(reply)
+        assert any(process_of[a["processID"]] != "sagaline-coordinator" for a in chain), "no job span above"
+        assert any(a["spanID"] in sends for a in chain), "no send span above"

@@ -39,6 +39,7 @@ _STEP_EVENTS = {
     "compensating",
     "compensation_failed",
     "resumed",
+    "settling",
 }
 
 
