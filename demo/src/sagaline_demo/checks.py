@@ -110,7 +110,9 @@ async def _traces(console: Console, system: System, outcomes: list[Outcome]) -> 
             problems.append(f"no {label} saga with a trace to show")
             continue
         trace_id = sample.state.trace_parent.split("-")[1]  # type: ignore[union-attr]
-        trace = await asyncio.to_thread(_fetch_trace, system.config.jaeger_query, trace_id)
+        trace = await asyncio.to_thread(
+            _fetch_trace, system.config.jaeger_query, trace_id, _services_involved(sample)
+        )
         if trace is None:
             problems.append(f"trace {trace_id} of {label} saga {sample.state.saga_id} not in Jaeger")
             continue
@@ -133,16 +135,29 @@ async def _traces(console: Console, system: System, outcomes: list[Outcome]) -> 
     return "one trace per saga in Jaeger, with spans from the coordinator and the jobs", problems
 
 
-def _fetch_trace(jaeger: str, trace_id: str, seconds: float = 30.0) -> dict[str, Any] | None:
+def _fetch_trace(
+    jaeger: str, trace_id: str, services: set[str], seconds: float = 30.0
+) -> dict[str, Any] | None:
+    """The trace once it has spans from every one of ``services`` and a single root, or what
+    Jaeger has at the deadline: each service exports its spans in batches, every few seconds."""
     deadline = time.monotonic() + seconds
+    trace: dict[str, Any] | None = None
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{jaeger}/api/traces/{trace_id}", timeout=5) as response:
                 data = json.loads(response.read()).get("data") or []
-                if data:
-                    return dict(data[0])
+                trace = dict(data[0]) if data else None
         except urllib.error.HTTPError as exc:
             if exc.code != 404:
                 raise
+        if trace is not None and _complete(trace, services):
+            return trace
         time.sleep(0.5)
-    return None
+    return trace
+
+
+def _complete(trace: dict[str, Any], services: set[str]) -> bool:
+    span_ids = {s["spanID"] for s in trace["spans"]}
+    roots = [s for s in trace["spans"] if not any(r["spanID"] in span_ids for r in s.get("references", []))]
+    seen = {p["serviceName"] for p in trace["processes"].values()}
+    return seen >= services and len(roots) == 1
