@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -105,3 +106,13 @@ def test_unknown_command_prints_usage(tmp_path):
     result = _run(tmp_path, "sideways")
     assert result.returncode != 0
     assert _one_line(result.stderr).startswith("stack: usage: stack.sh install|up|down|status|logs")
+
+
+def test_a_second_up_finds_the_running_stack_up_and_starts_nothing():
+    # The suite runs on the stack `make test` brought up: `up` again must only confirm it.
+    result = subprocess.run(["bash", str(STACK), "up"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    for component in ("kafka", "redis", "jaeger", "smtp"):
+        assert f"stack: {component} already up" in result.stdout
+    assert "stack: stack up in" in result.stdout
+    assert re.search(r"stack: (kafka|redis|jaeger|smtp) up in", result.stdout) is None, "it started one"
