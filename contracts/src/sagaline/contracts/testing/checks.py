@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+import semver
 from aiokafka import ConsumerRecord
 from sagaline.contracts.envelope import Envelope, Kind
 from sagaline.contracts.job.dlq import (
@@ -67,6 +68,22 @@ async def check_success(harness: JobHarness, operation: str, command: Command) -
     calls = harness.spy.calls(operation, env.idempotency_key)
     assert calls == 1, f"{operation}: provider called {calls} times"
     return reply
+
+
+async def check_other_minor_and_patch_are_handled(
+    harness: JobHarness, operation: str, command: Command
+) -> None:
+    """A command of a later minor/patch of the template's major (a newer sender) is handled."""
+    template = harness.app.job.template
+    version = semver.Version.parse(template.version)
+    newer = version.bump_minor().bump_patch()
+    env = harness.command(command, contract=f"{template.name}@{newer}")
+    await harness.send(env)
+    [record] = await harness.replies(env.saga_id)
+    reply = reply_to(harness, record, env)
+    assert reply.message_type == template.operation(operation).success.message_type, (
+        f"{operation}: a {template.name}@{newer} command got {reply.message_type} {reply.payload}"
+    )
 
 
 async def check_duplicate_is_replayed(harness: JobHarness, operation: str, command: Command) -> None:

@@ -160,6 +160,10 @@ class JobConformance:
         for op in harness.app.job.template.operations.values():
             await checks.check_success(harness, op.name, await self._command(op.name))
 
+    async def test_a_command_of_a_later_minor_of_the_same_major_is_handled(self, harness: JobHarness) -> None:
+        op = self._operations(harness, compensation=False)[0]
+        await checks.check_other_minor_and_patch_are_handled(harness, op.name, await self._command(op.name))
+
     async def test_a_duplicate_command_is_replayed_without_calling_the_provider_again(
         self, harness: JobHarness
     ) -> None:
