@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from inventory_reservation_job.provider import StockStore
 from prometheus_client.parser import text_string_to_metric_families
 from sagaline.simulators.faults import OutageSwitch
@@ -101,6 +102,56 @@ async def test_when_stripe_is_down_the_payment_fails_over_to_paypal_and_stripe_i
     assert stock == 8
     assert _coordinator_metric("sagaline_step_events_total", event="failover") == failovers_before + 1
     assert _coordinator_metric("sagaline_step_events_total", event="settling") == settled_before + 1
+
+
+async def test_when_every_reply_is_delivered_twice_each_step_moves_once(system):
+    data = _order()
+    topics = [
+        f"{system.config.topic_prefix}{template}.v1.events"
+        for template in ("inventory", "payment_gateway", "shipping", "notification")
+    ]
+    ignored_before = _coordinator_metric("sagaline_ignored_total", incoming="ReplyReceived")
+    consumer = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=system.config.kafka_bootstrap,
+        group_id=f"e2e-duplicator-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=system.config.kafka_bootstrap, enable_idempotence=True)
+    copied: list[str] = []
+
+    async def duplicate_this_sagas_replies() -> None:
+        async for record in consumer:
+            if data["order_id"].encode() in record.value:  # a reply about this order
+                headers = list(record.headers)
+                await producer.send_and_wait(record.topic, record.value, key=record.key, headers=headers)
+                copied.append(record.topic)
+
+    await consumer.start()
+    await producer.start()
+    duplicator = asyncio.create_task(duplicate_this_sagas_replies())
+    try:
+        state, stock = await _run(system, data)
+        deadline = time.monotonic() + 30
+        while len(copied) < 4 or _coordinator_metric(
+            "sagaline_ignored_total", incoming="ReplyReceived"
+        ) < ignored_before + len(copied):
+            if duplicator.done():
+                duplicator.result()  # raises what stopped it
+            assert time.monotonic() < deadline, f"{len(copied)} replies copied, not all seen as duplicates"
+            await asyncio.sleep(0.2)
+    finally:
+        duplicator.cancel()
+        await asyncio.gather(duplicator, return_exceptions=True)
+        await consumer.stop()
+        await producer.stop()
+    assert state.status.value == "completed"
+    sent = [step for event, step in _events(state) if event == "command_sent"]
+    assert sent == ["reserve_inventory", "charge_payment", "create_shipment", "send_confirmation"]
+    assert [event for event, _ in _events(state)].count("step_succeeded") == 4
+    books = await _books(system)
+    assert [c.provider for c in books.charges_for(data["order_id"])] == ["stripe"]
+    assert stock == 8
 
 
 async def test_when_shipping_is_rejected_payment_is_refunded_then_stock_released(system):
