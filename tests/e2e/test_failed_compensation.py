@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from inventory_reservation_job.provider import StockStore
+from prometheus_client import REGISTRY
 from sagaline.saga.api import create_api
 from sagaline.saga.coordinator import Coordinator
 from sagaline.saga.definition import WorkflowDefinition
@@ -33,6 +34,12 @@ def _impatient_refunds() -> WorkflowDefinition:
         if step.get("compensation"):
             step["compensation"]["retry"] = {"max_attempts": 2, "initial_interval": 0.1, "max_interval": 0.2}
     return WorkflowDefinition.from_dict(spec)
+
+
+def _count(name: str, event: str) -> float:
+    """The in-process coordinator's counter ``name`` for the order workflow and ``event``."""
+    labels = {"workflow": "order_processing_workflow", "event": event}
+    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 async def _until(predicate: Any, seconds: float) -> None:
@@ -80,6 +87,14 @@ async def test_when_refunds_keep_failing_the_saga_fails_and_resume_compensates_i
             state = await coordinator.store.load(saga.saga_id)
             return state is not None and state.status.value == "failed"
 
+        counted = {
+            ("sagaline_sagas_total", "failed"): _count("sagaline_sagas_total", "failed"),
+            ("sagaline_sagas_total", "compensated"): _count("sagaline_sagas_total", "compensated"),
+            ("sagaline_step_events_total", "resumed"): _count("sagaline_step_events_total", "resumed"),
+            ("sagaline_step_events_total", "compensation_failed"): _count(
+                "sagaline_step_events_total", "compensation_failed"
+            ),
+        }
         await _until(parked, 60)
         failed = await coordinator.store.load(saga.saga_id)
         assert failed is not None
@@ -104,6 +119,11 @@ async def test_when_refunds_keep_failing_the_saga_fails_and_resume_compensates_i
             return state is not None and state.status.value == "compensated"
 
         await _until(compensated, 60)
+        grew = {key: _count(*key) - before for key, before in counted.items()}
+        assert grew[("sagaline_sagas_total", "failed")] == 1
+        assert grew[("sagaline_sagas_total", "compensated")] == 1
+        assert grew[("sagaline_step_events_total", "resumed")] == 1
+        assert grew[("sagaline_step_events_total", "compensation_failed")] >= 2
         assert await stock.stock(sku) == 5
         books = (
             await read_ledger(system.redis, system_config.redis_prefix, ("stripe", "paypal"))
