@@ -119,6 +119,7 @@ class Coordinator:
                 group_id=f"{settings.topic_prefix}{settings.consumer_group}.{topic.removeprefix(settings.topic_prefix)}",
                 ack_policy=AckPolicy.MANUAL,
                 auto_offset_reset="earliest",
+                heartbeat_interval_ms=settings.consumer_heartbeat_ms,
                 max_workers=settings.concurrency,
                 listener=FinishBeforeRevoke(self.lifecycle, settings.shutdown_grace_seconds, self.committer),
                 # The handler gets the raw record: undecodable bytes must reach the DLQ intact.

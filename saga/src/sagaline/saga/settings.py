@@ -55,6 +55,12 @@ class CoordinatorSettings(BaseSettings):
         le=5,
         description="Applied replies are committed in one batch at most this long after the first.",
     )
+    consumer_heartbeat_ms: int = Field(
+        default=500,
+        ge=100,
+        le=10_000,
+        description="Consumer heartbeat interval; bounds how long a rebalance stalls the group.",
+    )
     shutdown_grace_seconds: float = Field(
         default=10.0, gt=0, description="How long a stop waits for replies being applied."
     )

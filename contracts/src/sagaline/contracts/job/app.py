@@ -144,6 +144,7 @@ def create_app(
         max_workers=settings.concurrency,
         # A job started after commands were sent must still answer them.
         auto_offset_reset="earliest",
+        heartbeat_interval_ms=settings.consumer_heartbeat_ms,
         listener=FinishBeforeRevoke(lifecycle, settings.shutdown_grace_seconds, committer),
         parser=tolerant_parser,
         decoder=undecoded_body,

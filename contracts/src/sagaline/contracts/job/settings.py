@@ -72,6 +72,14 @@ class JobSettings(BaseSettings):
         le=5,
         description="Handled offsets are committed in one batch at most this long after the first.",
     )
+    consumer_heartbeat_ms: int = Field(
+        default=500,
+        ge=100,
+        le=10_000,
+        description="Consumer heartbeat interval. A rebalance waits until every member heard of it "
+        "on a heartbeat, so this bounds how long a consumer joining or leaving stalls the group "
+        "(Kafka's default of 3 s stalled a starting job for seconds).",
+    )
     declare_topics: bool = Field(default=True, description="Create the commands topic if missing.")
     command_partitions: int = Field(default=4, ge=1, description="Partitions of a created commands topic.")
     signing_keys: SecretStr = Field(description="'id:secret[,id:secret...]'; the first signs replies.")
