@@ -22,40 +22,37 @@ _TO_UNDO = (Outcome.SUCCEEDED, Outcome.UNCERTAIN)
 
 
 def start(draft: Draft, reason: str) -> None:
-    state = draft.state
-    tasks = [
-        CompensationTask(step=step.name, compensation=step.compensation.name, provider=outcome.provider)
-        for step in reversed(draft.definition.steps[: state.step_index + 1])
-        if step.compensation is not None
-        for outcome in reversed(state.outcomes_of(step.name))
-        if outcome.outcome in _TO_UNDO
-    ]
-    draft.update(status=SagaStatus.COMPENSATING, pending=None, compensations=tuple(tasks), attempt=1)
+    tasks = _plan(draft, _TO_UNDO)
+    draft.update(status=SagaStatus.COMPENSATING, pending=None, compensations=tasks, attempt=1)
     draft.update(rollback_reason=reason)
     draft.record("compensating", detail=reason)
     _next(draft)
 
 
-def settle(draft: Draft) -> bool:
-    """Undo what providers the saga failed over from may have done, in reverse step order;
-    False (and nothing changes) if there is nothing to undo."""
+def settle(draft: Draft) -> None:
+    """Every step succeeded: undo what providers the saga failed over from may have done, in
+    reverse step order, then complete (at once if there is nothing to undo)."""
+    tasks = _plan(draft, (Outcome.UNCERTAIN,))
+    if tasks:
+        undo = ", ".join(f"{t.compensation} on {t.provider}" for t in tasks)
+        draft.update(pending=None, compensations=tasks, attempt=1)
+        draft.record(
+            "settling",
+            detail=f"every step succeeded; undoing what failed-over providers may have done: {undo}",
+        )
+    _next(draft)
+
+
+def _plan(draft: Draft, undo: tuple[Outcome, ...]) -> tuple[CompensationTask, ...]:
+    """A task per provider whose outcome is in ``undo``, for every step reached, last step first."""
     state = draft.state
-    tasks = [
+    return tuple(
         CompensationTask(step=step.name, compensation=step.compensation.name, provider=outcome.provider)
-        for step in reversed(draft.definition.steps)
+        for step in reversed(draft.definition.steps[: state.step_index + 1])
         if step.compensation is not None
         for outcome in reversed(state.outcomes_of(step.name))
-        if outcome.outcome is Outcome.UNCERTAIN
-    ]
-    if not tasks:
-        return False
-    draft.update(pending=None, compensations=tuple(tasks), attempt=1)
-    undo = ", ".join(f"{t.compensation} on {t.provider}" for t in tasks)
-    draft.record(
-        "settling", detail=f"every step succeeded; undoing what failed-over providers may have done: {undo}"
+        if outcome.outcome in undo
     )
-    _next(draft)
-    return True
 
 
 def _settling(draft: Draft) -> bool:

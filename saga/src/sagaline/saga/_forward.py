@@ -6,7 +6,7 @@ from sagaline.contracts.messages import FailureReply, Reply
 from sagaline.saga import _compensation, mapping
 from sagaline.saga._draft import Draft
 from sagaline.saga.definition import StepDefinition
-from sagaline.saga.state import Outcome, Phase, SagaStatus, StepOutcome
+from sagaline.saga.state import Outcome, Phase, StepOutcome
 
 
 def _step(draft: Draft) -> StepDefinition:
@@ -104,14 +104,8 @@ def _advance(draft: Draft) -> None:
         begin_step(draft, following)
         return
     # Every step is done, but a provider the saga failed over from may still have done its part
-    # (it timed out or failed transiently): undo that before the saga counts as completed.
-    if not _compensation.settle(draft):
-        complete(draft)
-
-
-def complete(draft: Draft) -> None:
-    draft.update(status=SagaStatus.COMPLETED, pending=None)
-    draft.record("completed")
+    # (it timed out or failed transiently): that is undone before the saga counts as completed.
+    _compensation.settle(draft)
 
 
 def _note(draft: Draft, step: str, provider: str, outcome: Outcome, detail: str = "") -> None:
