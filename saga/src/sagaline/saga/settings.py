@@ -9,10 +9,11 @@ from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sagaline.contracts.job.settings import ConsumerTuning
 from sagaline.contracts.signing import KeyRing
 
 
-class CoordinatorSettings(BaseSettings):
+class CoordinatorSettings(ConsumerTuning, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SAGALINE_", extra="ignore", frozen=True)
 
     service_name: str = "sagaline-coordinator"
@@ -49,18 +50,6 @@ class CoordinatorSettings(BaseSettings):
     api_token: SecretStr = Field(description="Bearer token the HTTP API requires.")
     lease_seconds: float = Field(default=10.0, gt=0, description="Outbox and timer claim lease.")
     timer_interval: float = Field(default=0.1, gt=0)
-    commit_interval_seconds: float = Field(
-        default=0.1,
-        ge=0,
-        le=5,
-        description="Applied replies are committed in one batch at most this long after the first.",
-    )
-    consumer_heartbeat_ms: int = Field(
-        default=500,
-        ge=100,
-        le=10_000,
-        description="Consumer heartbeat interval; bounds how long a rebalance stalls the group.",
-    )
     shutdown_grace_seconds: float = Field(
         default=10.0, gt=0, description="How long a stop waits for replies being applied."
     )

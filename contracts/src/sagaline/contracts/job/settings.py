@@ -28,7 +28,27 @@ class RetryOverride(BaseModel):
         return RetryPolicy.model_validate({**policy.model_dump(), **self.model_dump(exclude_none=True)})
 
 
-class JobSettings(BaseSettings):
+class ConsumerTuning(BaseModel):
+    """How a service's Kafka consumers commit and heartbeat: shared by the jobs and the coordinator
+    (a settings class mixes it in, so the fields read ``SAGALINE_<FIELD>`` like the rest)."""
+
+    commit_interval_seconds: float = Field(
+        default=0.1,
+        ge=0,
+        le=5,
+        description="Handled offsets are committed in one batch at most this long after the first.",
+    )
+    consumer_heartbeat_ms: int = Field(
+        default=500,
+        ge=100,
+        le=10_000,
+        description="Consumer heartbeat interval. A rebalance waits until every member heard of it "
+        "on a heartbeat, so this bounds how long a consumer joining or leaving stalls the group "
+        "(Kafka's default of 3 s stalled a starting job for seconds).",
+    )
+
+
+class JobSettings(ConsumerTuning, BaseSettings):
     """Everything a derived job reads from its environment.
 
     A derived job subclasses this to set ``job_name`` and ``provider`` defaults and to add its own
@@ -65,20 +85,6 @@ class JobSettings(BaseSettings):
     consumer_group: str | None = Field(default=None, description="Defaults to <topic_prefix><job_name>.")
     concurrency: int = Field(
         default=4, ge=1, le=64, description="Commands handled at once (one consumer per slot)."
-    )
-    commit_interval_seconds: float = Field(
-        default=0.1,
-        ge=0,
-        le=5,
-        description="Handled offsets are committed in one batch at most this long after the first.",
-    )
-    consumer_heartbeat_ms: int = Field(
-        default=500,
-        ge=100,
-        le=10_000,
-        description="Consumer heartbeat interval. A rebalance waits until every member heard of it "
-        "on a heartbeat, so this bounds how long a consumer joining or leaving stalls the group "
-        "(Kafka's default of 3 s stalled a starting job for seconds).",
     )
     declare_topics: bool = Field(default=True, description="Create the commands topic if missing.")
     command_partitions: int = Field(default=4, ge=1, description="Partitions of a created commands topic.")
