@@ -11,36 +11,32 @@ import time
 import uuid
 from typing import Literal
 
+from sagaline.saga.workflows import order_processing_workflow
+from sagaline_demo.checks import JOB_OF_PROVIDER
 from sagaline_demo.orders import iter_orders
 from sagaline_demo.processes import ServiceSpec
 from sagaline_demo.system import JOBS, System, SystemConfig
 from sagaline_demo.world import prepare_world
 
 JobsVariant = Literal["derived", "noop"]
-_TEMPLATES = {
-    "reservation": "inventory",
-    "stripe": "payment_gateway",
-    "paypal": "payment_gateway",
-    "fedex": "shipping",
-    "email": "notification",
-}
 
 
 def noop_jobs() -> list[ServiceSpec]:
-    """One no-op job per provider of the order workflow, on the derived jobs' ports."""
-    ports = [port for _, port in JOBS]
+    """One no-op job per provider of the order workflow, on the port of the derived job it stands for."""
+    ports = dict(JOBS)
     return [
         ServiceSpec(
             f"noop_{provider}_job",
             "bench.noop_job",
-            port,
+            ports[JOB_OF_PROVIDER[provider]],
             {
-                "SAGALINE_BENCH_TEMPLATE": template,
+                "SAGALINE_BENCH_TEMPLATE": step.template.name,
                 "SAGALINE_PROVIDER": provider,
                 "SAGALINE_JOB_NAME": f"noop_{provider}_job",
             },
         )
-        for (provider, template), port in zip(_TEMPLATES.items(), ports, strict=True)
+        for step in order_processing_workflow.steps
+        for provider in step.providers
     ]
 
 

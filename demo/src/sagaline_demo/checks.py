@@ -122,12 +122,8 @@ async def _traces(console: Console, system: System, outcomes: list[Outcome]) -> 
             problems.append(f"trace {trace_id} has no spans from {sorted(missing)}")
         if len({s["traceID"] for s in trace["spans"]}) != 1:
             problems.append(f"trace {trace_id} mixes trace ids")
-        span_ids = {s["spanID"] for s in trace["spans"]}
-        roots = [
-            s for s in trace["spans"] if not any(r["spanID"] in span_ids for r in s.get("references", []))
-        ]
-        if len(roots) != 1:
-            problems.append(f"trace {trace_id} has {len(roots)} root spans, not 1")
+        if (roots := _roots(trace)) != 1:
+            problems.append(f"trace {trace_id} has {roots} root spans, not 1")
         console.print(
             f"Jaeger: {label} saga {sample.order.order_id}: {system.config.jaeger_query}/trace/{trace_id}"
             f" ({len(trace['spans'])} spans from {len(services)} services)"
@@ -157,7 +153,11 @@ def _fetch_trace(
 
 
 def _complete(trace: dict[str, Any], services: set[str]) -> bool:
-    span_ids = {s["spanID"] for s in trace["spans"]}
-    roots = [s for s in trace["spans"] if not any(r["spanID"] in span_ids for r in s.get("references", []))]
     seen = {p["serviceName"] for p in trace["processes"].values()}
-    return seen >= services and len(roots) == 1
+    return seen >= services and _roots(trace) == 1
+
+
+def _roots(trace: dict[str, Any]) -> int:
+    """Spans of ``trace`` whose parent is not in it (one, in a whole trace of one saga)."""
+    span_ids = {s["spanID"] for s in trace["spans"]}
+    return sum(not any(r["spanID"] in span_ids for r in s.get("references", [])) for s in trace["spans"])

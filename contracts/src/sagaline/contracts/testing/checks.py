@@ -8,6 +8,7 @@ job that breaks its rule.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import semver
 from aiokafka import ConsumerRecord
@@ -54,10 +55,11 @@ def reply_to(harness: JobHarness, record: ConsumerRecord[bytes, bytes], command:
     return reply
 
 
-async def check_success(harness: JobHarness, operation: str, command: Command) -> Envelope:
-    """A valid command is answered once with the operation's success reply; one provider call."""
+async def check_success(harness: JobHarness, operation: str, command: Command, **fields: Any) -> Envelope:
+    """A valid command is answered once with the operation's success reply; one provider call.
+    ``fields`` override envelope fields of the command (e.g. its ``contract``)."""
     op = harness.app.job.template.operation(operation)
-    env = harness.command(command)
+    env = harness.command(command, **fields)
     await harness.send(env)
     [record] = await harness.replies(env.saga_id)
     reply = reply_to(harness, record, env)
@@ -75,15 +77,8 @@ async def check_other_minor_and_patch_are_handled(
 ) -> None:
     """A command of a later minor/patch of the template's major (a newer sender) is handled."""
     template = harness.app.job.template
-    version = semver.Version.parse(template.version)
-    newer = version.bump_minor().bump_patch()
-    env = harness.command(command, contract=f"{template.name}@{newer}")
-    await harness.send(env)
-    [record] = await harness.replies(env.saga_id)
-    reply = reply_to(harness, record, env)
-    assert reply.message_type == template.operation(operation).success.message_type, (
-        f"{operation}: a {template.name}@{newer} command got {reply.message_type} {reply.payload}"
-    )
+    newer = semver.Version.parse(template.version).bump_minor().bump_patch()
+    await check_success(harness, operation, command, contract=f"{template.name}@{newer}")
 
 
 async def check_duplicate_is_replayed(harness: JobHarness, operation: str, command: Command) -> None:
