@@ -16,7 +16,7 @@ import pytest
 pytestmark = pytest.mark.unit
 
 SERVICE = """
-import signal, sys, time
+import signal, sys
 from pathlib import Path
 
 def on_term(*_):
@@ -25,11 +25,11 @@ def on_term(*_):
 
 signal.signal(signal.SIGTERM, on_term)
 Path(sys.argv[0]).with_name("started").write_text("yes")
-time.sleep(60)
+signal.pause()  # until SIGTERM
 """
 
 PARENT = """
-import sys, time
+import signal, sys
 from pathlib import Path
 from sagaline_demo.processes import ProcessGroup, ServiceSpec
 
@@ -38,7 +38,7 @@ spec = ServiceSpec("svc", "fake_service", int(sys.argv[2]))
 group = ProcessGroup([spec], here / "logs", {"PYTHONPATH": str(here)})
 group.start_one(group.specs[0])
 print(group.procs["svc"].pid, flush=True)
-time.sleep(60)
+signal.pause()  # until the test kills this parent
 """
 
 
@@ -56,7 +56,6 @@ def _gone(pid: int) -> bool:
     return state in {"Z", "X"}
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signals are Linux-only")
 def test_when_the_parent_is_killed_its_services_get_sigterm_and_exit(tmp_path: Path) -> None:
     (tmp_path / "fake_service.py").write_text(textwrap.dedent(SERVICE))
     parent = subprocess.Popen(
@@ -64,6 +63,7 @@ def test_when_the_parent_is_killed_its_services_get_sigterm_and_exit(tmp_path: P
         stdout=subprocess.PIPE,
         text=True,
     )
+    child: int | None = None
     try:
         assert parent.stdout is not None
         child = int(parent.stdout.readline())
@@ -82,3 +82,5 @@ def test_when_the_parent_is_killed_its_services_get_sigterm_and_exit(tmp_path: P
         assert (tmp_path / "terminated").read_text() == "SIGTERM"
     finally:
         parent.kill()
+        if child is not None and not _gone(child):
+            os.kill(child, signal.SIGKILL)  # a failed run must not leave the service behind

@@ -31,11 +31,13 @@ class FakeConsumer:
     commits: list[dict[TopicPartition, int]] = field(default_factory=list)
     fail: bool = False
     hold: asyncio.Event | None = None
+    entered: asyncio.Event = field(default_factory=asyncio.Event)
 
     def assignment(self) -> set[TopicPartition]:
         return self.owned
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        self.entered.set()
         if self.hold is not None:
             await self.hold.wait()
         if self.fail:
@@ -90,7 +92,7 @@ async def test_offsets_that_come_due_during_a_commit_go_out_in_the_next_round():
     hold = asyncio.Event()
     consumer, committer = FakeConsumer(hold=hold), OffsetCommitter(interval=0.01)
     committer.handled(consumer, Record(0, 1))
-    await asyncio.sleep(0.05)  # the first commit is on the wire, held
+    await asyncio.wait_for(consumer.entered.wait(), 1.0)  # the first commit is on the wire, held
     committer.handled(consumer, Record(0, 2))
     hold.set()
 
@@ -103,7 +105,7 @@ async def test_a_stop_during_a_background_commit_still_commits_what_that_round_t
     consumer, committer = FakeConsumer(hold=hold), OffsetCommitter(interval=0.01)
     committer.handled(consumer, Record(0, 1))
     committer.handled(consumer, Record(1, 4))
-    await asyncio.sleep(0.05)  # the background round took both offsets; its commit is held
+    await asyncio.wait_for(consumer.entered.wait(), 1.0)  # the round took both offsets; commit held
     consumer.hold = None
 
     await committer.close()  # cancels that round mid-commit
