@@ -151,12 +151,18 @@ async def check_declined(harness: JobHarness, operation: str, command: Command) 
     assert calls == 1, f"{operation}: provider called {calls} times"
 
 
+def _fail_every_attempt(harness: JobHarness, operation: str) -> int:
+    """Make the provider fail transiently on each call the retry policy allows; returns how many."""
+    attempts = harness.app.runtime.retry_policy(operation).max_attempts
+    harness.spy.fail(operation, *(TransientError("kit: provider unavailable") for _ in range(attempts)))
+    return attempts
+
+
 async def check_transient_errors_end_retryable(harness: JobHarness, operation: str, command: Command) -> None:
     """Transient errors on every attempt: the generic failure with ``retryable=True``."""
     op = harness.app.job.template.operation(operation)
-    attempts = harness.app.runtime.retry_policy(operation).max_attempts
+    attempts = _fail_every_attempt(harness, operation)
     env = harness.command(command)
-    harness.spy.fail(operation, *(TransientError("kit: provider unavailable") for _ in range(attempts)))
     await harness.send(env)
     [record] = await harness.replies(env.saga_id)
     reply = reply_to(harness, record, env)
@@ -172,9 +178,8 @@ async def check_next_attempt_after_retryable_failure_calls_again(
     """A retryable failure is replayed to its own attempt only: the coordinator's next attempt (same
     idempotency key, attempt+1) calls the provider again and gets the success."""
     op = harness.app.job.template.operation(operation)
-    attempts = harness.app.runtime.retry_policy(operation).max_attempts
+    attempts = _fail_every_attempt(harness, operation)
     env = harness.command(command)
-    harness.spy.fail(operation, *(TransientError("kit: provider unavailable") for _ in range(attempts)))
     await harness.send(env)
     [failed] = await harness.replies(env.saga_id)
     retry = harness.command(command, saga_id=env.saga_id, idempotency_key=env.idempotency_key, attempt=2)
